@@ -1,0 +1,35 @@
+"""`GET /api/v1/health`: liveness of the service, its database and its broker (no token)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import text
+
+from .. import __version__
+from .runtime import reader, runtime
+from .schemas.alerts import HealthOut
+from .security import public
+
+log = logging.getLogger(__name__)
+blp = Blueprint("health", __name__, url_prefix="/api/v1", description="Service health")
+
+
+@blp.route("/health")
+class Health(MethodView):
+    @public
+    @blp.response(200, HealthOut)
+    def get(self) -> dict[str, str]:
+        """Database and MQTT status. 200 while the API runs; `status` is `degraded` if the database fails."""
+        try:
+            with reader() as uow:
+                uow.session.execute(text("SELECT 1"))
+            database = "ok"
+        except Exception:
+            log.exception("health: database check failed")
+            database = "unavailable"
+        mqtt = "ok" if runtime().mqtt_status() else "unavailable"
+        return {"status": "ok" if database == "ok" else "degraded", "database": database, "mqtt": mqtt,
+                "version": __version__}

@@ -1,0 +1,93 @@
+"""Alerts, recalls and health."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from .common import Strict, page_of
+
+
+class AlertOut(Strict):
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    severity = fields.String(required=True)
+    subject = fields.String(required=True)
+    message = fields.String(required=True)
+    key = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(["open", "acknowledged", "resolved"]))
+    details = fields.Dict(required=True)
+    opened_at = fields.DateTime(required=True)
+    resolved_at = fields.DateTime(allow_none=True)
+    acknowledged_at = fields.DateTime(allow_none=True)
+    acknowledged_by = fields.String(allow_none=True)
+    ack_reason = fields.String(allow_none=True)
+
+
+AlertPage = page_of(AlertOut, "AlertPage")
+
+
+class AlertQuery(Strict):
+    status = fields.String(load_default=None,
+                           validate=validate.OneOf(["open", "acknowledged", "resolved", "active"]))
+    kind = fields.String(load_default=None)
+    limit = fields.Integer(load_default=None, validate=validate.Range(min=1, max=500))
+    cursor = fields.String(load_default=None)
+
+
+class AckIn(Strict):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+
+
+class RecallIn(Strict):
+    item_id = fields.Integer(load_default=None)
+    gtin = fields.String(load_default=None, validate=validate.Length(min=8, max=14))
+    lot_numbers = fields.List(fields.String(validate=validate.Length(min=1, max=64)), required=True,
+                              validate=validate.Length(min=1))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    reference = fields.String(load_default=None, validate=validate.Length(max=100))
+
+
+class OnHand(Strict):
+    location_id = fields.Integer(required=True)
+    location_code = fields.String(required=True)
+    quantity = fields.Integer(required=True)
+
+
+class Consumed(Strict):
+    movement_id = fields.Integer(required=True)
+    quantity = fields.Integer(required=True)
+    occurred_at = fields.DateTime(required=True)
+    location_id = fields.Integer(required=True)
+    location_code = fields.String(required=True)
+    actor = fields.String(required=True)
+    source = fields.String(required=True)
+
+
+class RecallLotOut(Strict):
+    lot_id = fields.Integer(required=True)
+    lot_number = fields.String(required=True)
+    expiry = fields.Date(required=True)
+    status = fields.String(required=True)
+    on_hand = fields.List(fields.Nested(OnHand), required=True)
+    quantity_on_hand = fields.Integer(required=True)
+    consumed = fields.List(fields.Nested(Consumed), required=True)
+    quantity_consumed = fields.Integer(required=True)
+
+
+class RecallOut(Strict):
+    id = fields.Integer(required=True)
+    item_id = fields.Integer(required=True)
+    reason = fields.String(required=True)
+    reference = fields.String(allow_none=True)
+    created_by = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+    lot_numbers = fields.List(fields.String(), required=True)
+    unmatched_lot_numbers = fields.List(fields.String(), required=True)
+    lots = fields.List(fields.Nested(RecallLotOut), required=True)
+
+
+class HealthOut(Strict):
+    status = fields.String(required=True)
+    database = fields.String(required=True)
+    mqtt = fields.String(required=True)
+    version = fields.String(required=True)

@@ -1,0 +1,194 @@
+"""Stock movements, balances, lots, par levels and reorder suggestions."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from ...domain.lots import LotStatus
+from .common import NonNegative, Positive, Strict, page_of
+
+STATUSES = [s.value for s in LotStatus]
+Reason = validate.Length(min=1, max=500)
+
+
+class ReceiveIn(Strict):
+    item_id = fields.Integer(required=True)
+    location_id = fields.Integer(required=True)
+    lot_number = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    expiry = fields.Date(required=True)
+    quantity = fields.Integer(required=True, validate=Positive)
+    reference = fields.String(load_default=None, validate=validate.Length(max=100))
+
+
+class ConsumeIn(Strict):
+    item_id = fields.Integer(required=True)
+    location_id = fields.Integer(required=True)
+    quantity = fields.Integer(required=True, validate=Positive)
+    lot_id = fields.Integer(load_default=None, allow_none=True)
+    reason = fields.String(load_default=None, validate=Reason)
+    reference = fields.String(load_default=None, validate=validate.Length(max=100))
+
+
+class TransferIn(ConsumeIn):
+    to_location_id = fields.Integer(required=True)
+
+
+class AdjustIn(Strict):
+    item_id = fields.Integer(required=True)
+    location_id = fields.Integer(required=True)
+    lot_id = fields.Integer(required=True)
+    quantity = fields.Integer(required=True, metadata={"description": "signed change"})
+    reason = fields.String(required=True, validate=Reason)
+
+
+class CountIn(Strict):
+    item_id = fields.Integer(required=True)
+    location_id = fields.Integer(required=True)
+    lot_id = fields.Integer(required=True)
+    counted_quantity = fields.Integer(required=True, validate=NonNegative)
+    reason = fields.String(load_default=None, validate=Reason)
+
+
+class DisposeIn(Strict):
+    item_id = fields.Integer(required=True)
+    location_id = fields.Integer(required=True)
+    lot_id = fields.Integer(required=True)
+    quantity = fields.Integer(required=True, validate=Positive)
+    reason = fields.String(required=True, validate=Reason)
+
+
+class MovementOut(Strict):
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    item_id = fields.Integer(required=True)
+    lot_id = fields.Integer(required=True)
+    location_id = fields.Integer(required=True)
+    quantity = fields.Integer(required=True)
+    balance_after = fields.Integer(required=True)
+    occurred_at = fields.DateTime(required=True)
+    actor = fields.String(required=True)
+    source = fields.String(required=True)
+    reason = fields.String(allow_none=True)
+    reference = fields.String(allow_none=True)
+    hash = fields.String(required=True)
+
+
+class LotOut(Strict):
+    id = fields.Integer(required=True)
+    item_id = fields.Integer(required=True)
+    lot_number = fields.String(required=True)
+    expiry = fields.Date(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    status_reason = fields.String(allow_none=True)
+    created_at = fields.DateTime(required=True)
+
+
+class Movements(Strict):
+    movements = fields.List(fields.Nested(MovementOut), required=True)
+
+
+class ReceiveOut(Movements):
+    lot = fields.Nested(LotOut, required=True)
+
+
+class CountSummary(Strict):
+    counted_quantity = fields.Integer(required=True)
+    on_record = fields.Integer(required=True)
+    variance = fields.Integer(required=True)
+
+
+class CountOut(Movements):
+    count = fields.Nested(CountSummary, required=True)
+
+
+class StockQuery(Strict):
+    item_id = fields.Integer(load_default=None)
+    location_id = fields.Integer(load_default=None)
+    status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
+    limit = fields.Integer(load_default=None, validate=validate.Range(min=1, max=500))
+    cursor = fields.String(load_default=None)
+
+
+class StockRow(Strict):
+    item_id = fields.Integer(required=True)
+    lot_id = fields.Integer(required=True)
+    lot_number = fields.String(required=True)
+    expiry = fields.Date(required=True)
+    location_id = fields.Integer(required=True)
+    quantity = fields.Integer(required=True)
+    status = fields.String(required=True)
+
+
+StockPage = page_of(StockRow, "StockPage")
+
+
+class LotQuery(Strict):
+    expiring_within_days = fields.Integer(load_default=None, validate=NonNegative)
+    status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
+    item_id = fields.Integer(load_default=None)
+    limit = fields.Integer(load_default=None, validate=validate.Range(min=1, max=500))
+    cursor = fields.String(load_default=None)
+
+
+LotPage = page_of(LotOut, "LotPage")
+
+
+class ParLevelIn(Strict):
+    item_id = fields.Integer(required=True)
+    location_id = fields.Integer(required=True)
+    reorder_point = fields.Integer(required=True, validate=NonNegative)
+    order_up_to = fields.Integer(required=True, validate=NonNegative)
+    lead_time_days = fields.Integer(load_default=0, validate=NonNegative)
+
+
+class ParLevelOut(ParLevelIn):
+    id = fields.Integer(required=True)
+
+
+class ParLevelQuery(Strict):
+    item_id = fields.Integer(load_default=None)
+    location_id = fields.Integer(load_default=None)
+
+
+class ParLevelList(Strict):
+    items = fields.List(fields.Nested(ParLevelOut), required=True)
+    next = fields.String(allow_none=True, required=True)
+
+
+class SuggestionQuery(Strict):
+    location_id = fields.Integer(load_default=None)
+
+
+class Suggestion(Strict):
+    par_level_id = fields.Integer(required=True)
+    item_id = fields.Integer(required=True)
+    item_name = fields.String(required=True)
+    unit = fields.String(required=True)
+    location_id = fields.Integer(required=True)
+    location_code = fields.String(required=True)
+    reorder_point = fields.Integer(required=True)
+    order_up_to = fields.Integer(required=True)
+    lead_time_days = fields.Integer(required=True)
+    usable_quantity = fields.Integer(required=True)
+    on_hold_quantity = fields.Integer(required=True)
+    average_daily_usage = fields.Float(required=True)
+    days_of_supply = fields.Float(allow_none=True, required=True)
+    suggested_quantity = fields.Integer(required=True)
+
+
+class SuggestionList(Strict):
+    items = fields.List(fields.Nested(Suggestion), required=True)
+    next = fields.String(allow_none=True, required=True, metadata={"description": "always null: the full list"})
+
+
+class MovementQuery(Strict):
+    item_id = fields.Integer(load_default=None)
+    location_id = fields.Integer(load_default=None)
+    lot_id = fields.Integer(load_default=None)
+    kind = fields.String(load_default=None,
+                         validate=validate.OneOf(["receive", "consume", "transfer", "adjust", "count", "dispose"]))
+    limit = fields.Integer(load_default=None, validate=validate.Range(min=1, max=500))
+    cursor = fields.String(load_default=None)
+
+
+MovementPage = page_of(MovementOut, "MovementPage")

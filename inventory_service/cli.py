@@ -1,0 +1,133 @@
+"""The `inventory-service` console script: one codebase, several roles (ARCHITECTURE §2)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from .config import ConfigError, Settings
+from .db import migrate
+from .db.engine import make_engine
+from .db.uow import Database
+from .services import auth, ledger
+from .services.context import Context, system_clock
+
+log = logging.getLogger("inventory_service")
+
+
+def _context(settings: Settings, actor: str) -> Context:
+    return Context(actor=actor, source="cli", now=system_clock(), tz=settings.tz)
+
+
+def _database(settings: Settings) -> Database:
+    return Database(make_engine(settings.database_url))
+
+
+def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    migrate.upgrade(settings.database_url, args.revision)
+    print(f"database at revision {args.revision}")
+    return 0
+
+
+def cmd_token_create(settings: Settings, args: argparse.Namespace) -> int:
+    db = _database(settings)
+    with db.unit_of_work() as uow:
+        row, token = auth.create_token(uow, _context(settings, "cli"), name=args.name, role=args.role)
+        uow.commit()
+    print(token)
+    print(f"token {row.name!r} ({row.role}) created; it is shown only this once", file=sys.stderr)
+    return 0
+
+
+def cmd_token_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    db = _database(settings)
+    with db.unit_of_work() as uow:
+        auth.revoke_token(uow, _context(settings, "cli"), name=args.name)
+        uow.commit()
+    print(f"token {args.name!r} revoked")
+    return 0
+
+
+def cmd_token_list(settings: Settings, args: argparse.Namespace) -> int:
+    db = _database(settings)
+    with db.unit_of_work(write=False) as uow:
+        for t in auth.list_tokens(uow):
+            state = f"revoked {t['revoked_at']:%Y-%m-%d %H:%M}" if t["revoked_at"] else "active"
+            print(f"{t['id']:>4}  {t['name']:<24} {t['role']:<8} {t['prefix']}…  {state}")
+    return 0
+
+
+def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> int:
+    db = _database(settings)
+    with db.unit_of_work(write=False) as uow:
+        problem = ledger.verify(uow)
+    if problem is None:
+        print("ledger intact")
+        return 0
+    where = f"movement {problem.movement_id}" if problem.movement_id is not None else "chain head"
+    print(f"ledger BROKEN at {where}: {problem.problem}", file=sys.stderr)
+    return 1
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    """`api` and `run`: the Flask app under waitress (a production WSGI server)."""
+    from waitress import serve
+
+    from .app import create_app
+
+    app = create_app(settings)
+    log.info("serving the API on http://%s (role %s)", settings.bind, args.command)
+    serve(app, host=settings.bind_host, port=settings.bind_port, threads=args.threads, ident="inventory-service")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="inventory-service", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    for name, text in (("run", "API (and, as they land, ingest and scheduler) in one process"),
+                       ("api", "the HTTP API only")):
+        s = sub.add_parser(name, help=text)
+        s.add_argument("--threads", type=int, default=8)
+        s.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
+    up = db.add_parser("upgrade", help="alembic upgrade (default head)")
+    up.add_argument("revision", nargs="?", default="head")
+    up.set_defaults(func=cmd_db_upgrade)
+
+    tok = sub.add_parser("token", help="API tokens").add_subparsers(dest="token_command", required=True)
+    c = tok.add_parser("create", help="create a token and print it once")
+    c.add_argument("--name", required=True)
+    c.add_argument("--role", required=True, choices=auth.ROLES)
+    c.set_defaults(func=cmd_token_create)
+    r = tok.add_parser("revoke", help="revoke a token by name")
+    r.add_argument("--name", required=True)
+    r.set_defaults(func=cmd_token_revoke)
+    tok.add_parser("list", help="list tokens (never the secrets)").set_defaults(func=cmd_token_list)
+
+    audit = sub.add_parser("audit", help="ledger integrity").add_subparsers(dest="audit_command", required=True)
+    audit.add_parser("verify", help="check the movement hash chain").set_defaults(func=cmd_audit_verify)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from .domain.errors import DomainError
+
+    try:
+        return int(args.func(settings, args))
+    except DomainError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

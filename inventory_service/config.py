@@ -1,0 +1,89 @@
+"""Settings read once per process from the environment (ARCHITECTURE §4, Configuration).
+
+`Settings.from_env()` is called by the console script and by tests; nothing reads the environment
+at import time, and nothing below the entry points reads it at all: settings are passed down.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_BIND = "127.0.0.1:8000"
+DEFAULT_MQTT_URL = "mqtt://127.0.0.1:1883"
+
+
+class ConfigError(ValueError):
+    """A configuration variable holds a value the service cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of the service. Frozen: a process reads it once and passes it down."""
+
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    mqtt_url: str = DEFAULT_MQTT_URL
+    bind: str = DEFAULT_BIND
+    timezone: str = "UTC"
+    scanners: str = ""
+    smtp_url: str = ""
+    log_level: str = "INFO"
+    expiry_horizons_days: tuple[int, ...] = (90, 60, 30)
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(f"INVENTORY_TIMEZONE: unknown time zone {self.timezone!r}") from exc
+        if not self.database_url:
+            object.__setattr__(self, "database_url", f"sqlite:///{self.data_dir / 'inventory.db'}")
+        host, _, port = self.bind.rpartition(":")
+        if not host or not port.isdigit():
+            raise ConfigError(f"INVENTORY_BIND: expected host:port, got {self.bind!r}")
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def bind_host(self) -> str:
+        return self.bind.rpartition(":")[0]
+
+    @property
+    def bind_port(self) -> int:
+        return int(self.bind.rpartition(":")[2])
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from `INVENTORY_*` variables (defaults documented in the README)."""
+        env = os.environ if environ is None else environ
+        data_dir = Path(env.get("INVENTORY_DATA_DIR", "var"))
+        horizons = env.get("INVENTORY_EXPIRY_HORIZONS", "90,60,30")
+        try:
+            parsed_horizons = tuple(sorted((int(h) for h in horizons.split(",") if h.strip()), reverse=True))
+        except ValueError as exc:
+            raise ConfigError(f"INVENTORY_EXPIRY_HORIZONS: expected comma-separated days, got {horizons!r}") from exc
+        return cls(
+            data_dir=data_dir,
+            database_url=normalise_database_url(env.get("INVENTORY_DATABASE_URL", "")),
+            mqtt_url=env.get("INVENTORY_MQTT_URL", DEFAULT_MQTT_URL),
+            bind=env.get("INVENTORY_BIND", DEFAULT_BIND),
+            timezone=env.get("INVENTORY_TIMEZONE", "UTC"),
+            scanners=env.get("INVENTORY_SCANNERS", ""),
+            smtp_url=env.get("INVENTORY_SMTP_URL", ""),
+            log_level=env.get("INVENTORY_LOG_LEVEL", "INFO").upper(),
+            expiry_horizons_days=parsed_horizons,
+        )
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept `postgresql://` and `postgres://` URLs and use psycopg 3 for them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url

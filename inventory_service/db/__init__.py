@@ -1,0 +1,1 @@
+"""SQLAlchemy 2.x models, engine and unit of work."""

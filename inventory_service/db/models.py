@@ -1,0 +1,13 @@
+"""Every mapped class in one import, for Alembic's autogenerate and for services."""
+
+from .alerts import Alert
+from .auth import ApiToken
+from .base import Base
+from .catalog import Item, ItemGtin, Location
+from .recalls import Recall, RecallLot
+from .stock import Balance, LedgerHead, Lot, Movement, ParLevel
+
+__all__ = [
+    "Alert", "ApiToken", "Balance", "Base", "Item", "ItemGtin", "LedgerHead", "Location", "Lot",
+    "Movement", "ParLevel", "Recall", "RecallLot",
+]

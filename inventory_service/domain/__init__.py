@@ -1,0 +1,1 @@
+"""Pure rules of the clinic: standard library only, time always an argument."""

@@ -1,0 +1,1 @@
+"""Device ingest: MQTT and serial scanners in, typed readings to services."""

@@ -1,0 +1,116 @@
+"""Items (with GTINs) and locations: the configuration a manager sets up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..db.models import Item, ItemGtin, Location
+from ..db.uow import UnitOfWork
+from ..domain.errors import Conflict, InvalidRequest, NotFound
+from ..domain.gtin import normalise_gtin
+from .context import Context
+from .pagination import Page, clamp_limit, decode_cursor, encode_cursor
+
+STORAGE_KINDS = ("room", "refrigerated", "frozen", "ultra_cold")
+LOCATION_KINDS = ("stockroom", "shelf", "storage_unit", "clinic_room")
+
+
+def item_to_dict(item: Item) -> dict[str, Any]:
+    return {
+        "id": item.id, "name": item.name, "sku": item.sku, "unit": item.unit, "storage": item.storage,
+        "gtins": [g.gtin for g in item.gtins], "created_at": item.created_at,
+    }
+
+
+def location_to_dict(loc: Location) -> dict[str, Any]:
+    return {"id": loc.id, "code": loc.code, "name": loc.name, "kind": loc.kind, "created_at": loc.created_at}
+
+
+def create_item(
+    uow: UnitOfWork, ctx: Context, *, name: str, sku: str | None = None, unit: str = "each",
+    gtins: list[str] | None = None, storage: str = "room",
+) -> Item:
+    """Create an item. GTINs are check-digit validated and stored as GTIN-14 (GS1 GenSpecs §3.3.2)."""
+    if storage not in STORAGE_KINDS:
+        raise InvalidRequest(f"storage must be one of {', '.join(STORAGE_KINDS)}", code="bad_storage")
+    normalised = []
+    for raw in gtins or []:
+        gtin = normalise_gtin(raw)
+        if gtin is None:
+            raise InvalidRequest(f"{raw!r} is not a valid GTIN (length or check digit)", code="bad_gtin")
+        normalised.append(gtin)
+    if len(set(normalised)) != len(normalised):
+        raise InvalidRequest("the same GTIN is listed twice", code="duplicate_gtin")
+    taken = uow.session.scalars(select(ItemGtin.gtin).where(ItemGtin.gtin.in_(normalised))).all()
+    if taken:
+        raise Conflict(f"GTIN already belongs to another item: {', '.join(taken)}", code="gtin_taken")
+    if sku and uow.session.scalar(select(Item.id).where(Item.sku == sku)) is not None:
+        raise Conflict(f"SKU {sku!r} already exists", code="sku_taken")
+    item = Item(name=name, sku=sku or None, unit=unit, storage=storage, created_at=ctx.now,
+                gtins=[ItemGtin(gtin=g) for g in normalised])
+    uow.session.add(item)
+    uow.session.flush()
+    return item
+
+
+def get_item(uow: UnitOfWork, item_id: int) -> Item:
+    item = uow.session.get(Item, item_id)
+    if item is None:
+        raise NotFound(f"item {item_id} not found", code="item_not_found")
+    return item
+
+
+def item_by_gtin(uow: UnitOfWork, gtin: str) -> Item:
+    normalised = normalise_gtin(gtin)
+    if normalised is None:
+        raise InvalidRequest(f"{gtin!r} is not a valid GTIN", code="bad_gtin")
+    row = uow.session.get(ItemGtin, normalised)
+    if row is None:
+        raise NotFound(f"no item has GTIN {normalised}", code="unknown_gtin")
+    return row.item
+
+
+def list_items(uow: UnitOfWork, *, limit: int | None, cursor: str | None, gtin: str | None = None) -> Page:
+    limit = clamp_limit(limit)
+    q = select(Item).order_by(Item.id).limit(limit + 1)
+    if gtin:
+        q = q.join(ItemGtin).where(ItemGtin.gtin == (normalise_gtin(gtin) or gtin))
+    key = decode_cursor(cursor, 1)
+    if key:
+        q = q.where(Item.id > int(key[0]))
+    rows = list(uow.session.scalars(q))
+    nxt = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
+    return Page([item_to_dict(i) for i in rows[:limit]], nxt)
+
+
+def create_location(uow: UnitOfWork, ctx: Context, *, code: str, name: str, kind: str) -> Location:
+    if kind not in LOCATION_KINDS:
+        raise InvalidRequest(f"kind must be one of {', '.join(LOCATION_KINDS)}", code="bad_kind")
+    loc = Location(code=code, name=name, kind=kind, created_at=ctx.now)
+    uow.session.add(loc)
+    try:
+        uow.session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"location code {code!r} already exists", code="location_code_taken") from exc
+    return loc
+
+
+def get_location(uow: UnitOfWork, location_id: int) -> Location:
+    loc = uow.session.get(Location, location_id)
+    if loc is None:
+        raise NotFound(f"location {location_id} not found", code="location_not_found")
+    return loc
+
+
+def list_locations(uow: UnitOfWork, *, limit: int | None, cursor: str | None) -> Page:
+    limit = clamp_limit(limit)
+    q = select(Location).order_by(Location.id).limit(limit + 1)
+    key = decode_cursor(cursor, 1)
+    if key:
+        q = q.where(Location.id > int(key[0]))
+    rows = list(uow.session.scalars(q))
+    nxt = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
+    return Page([location_to_dict(loc) for loc in rows[:limit]], nxt)

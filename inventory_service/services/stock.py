@@ -1,0 +1,189 @@
+"""Stock movements: receive, consume (FEFO), transfer, adjust, count, dispose.
+
+Every use case locks the ledger head first (one writer at a time on the chain), changes balances
+with conditional updates, appends hash-chained movements, and re-checks par levels in the same
+transaction, so a reorder alert row commits or rolls back with the movement that caused it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from ..db.models import Balance, Lot, Movement, RecallLot
+from ..db.uow import UnitOfWork
+from ..domain import fefo
+from ..domain.errors import InvalidRequest, LotExpired, LotUnavailable, NotFound
+from ..domain.lots import BLOCKED, LotStatus, effective_status
+from . import reorder
+from .catalog import get_item, get_location
+from .context import Context
+from .ledger import Change, apply_change, lock_head
+
+
+def _lot(uow: UnitOfWork, lot_id: int, item_id: int | None = None) -> Lot:
+    lot = uow.session.get(Lot, lot_id)
+    if lot is None or (item_id is not None and lot.item_id != item_id):
+        raise NotFound(f"lot {lot_id} not found" + (f" for item {item_id}" if item_id else ""), code="lot_not_found")
+    return lot
+
+
+def _positive(quantity: int) -> None:
+    if quantity <= 0:
+        raise InvalidRequest("quantity must be a positive whole number", code="bad_quantity")
+
+
+def _require_reason(reason: str | None) -> str:
+    if not reason or not reason.strip():
+        raise InvalidRequest("a reason is required", code="reason_required")
+    return reason.strip()
+
+
+def assert_consumable(lot: Lot, today: date) -> None:
+    """Expired, held, quarantined, recalled and discarded lots cannot be used (ARCHITECTURE §5)."""
+    status = effective_status(lot.status, lot.expiry, today)
+    if status is LotStatus.EXPIRED:
+        raise LotExpired(f"lot {lot.lot_number} expired on {lot.expiry.isoformat()}",
+                         details={"lot_id": lot.id, "expiry": lot.expiry.isoformat()})
+    if status in BLOCKED:
+        raise LotUnavailable(f"lot {lot.lot_number} is {status.value}",
+                             details={"lot_id": lot.id, "status": status.value})
+
+
+def find_or_create_lot(uow: UnitOfWork, ctx: Context, item_id: int, lot_number: str, expiry: date) -> Lot:
+    """The lot (item, lot number, expiry). A new lot named by an open recall starts recalled."""
+    lot = uow.session.scalar(
+        select(Lot).where(Lot.item_id == item_id, Lot.lot_number == lot_number, Lot.expiry == expiry)
+    )
+    if lot is not None:
+        return lot
+    recalled = uow.session.scalar(
+        select(RecallLot.recall_id).where(RecallLot.item_id == item_id, RecallLot.lot_number == lot_number).limit(1)
+    )
+    lot = Lot(item_id=item_id, lot_number=lot_number, expiry=expiry, created_at=ctx.now,
+              status=LotStatus.RECALLED.value if recalled else LotStatus.AVAILABLE.value,
+              status_reason=f"recall {recalled}" if recalled else None)
+    uow.session.add(lot)
+    uow.session.flush()
+    return lot
+
+
+def receive(uow: UnitOfWork, ctx: Context, *, item_id: int, location_id: int, lot_number: str, expiry: date,
+            quantity: int, reference: str | None = None) -> tuple[Lot, list[Movement]]:
+    _positive(quantity)
+    if not lot_number.strip():
+        raise InvalidRequest("lot_number must not be empty", code="bad_lot_number")
+    head = lock_head(uow)
+    get_item(uow, item_id)
+    get_location(uow, location_id)
+    lot = find_or_create_lot(uow, ctx, item_id, lot_number, expiry)
+    m = apply_change(uow, ctx, head, Change("receive", item_id, lot.id, location_id, quantity, reference=reference))
+    reorder.check(uow, ctx, item_id, location_id)
+    return lot, [m]
+
+
+def consume(uow: UnitOfWork, ctx: Context, *, item_id: int, location_id: int, quantity: int,
+            lot_id: int | None = None, reason: str | None = None, reference: str | None = None) -> list[Movement]:
+    """Consume a named lot, or FEFO across usable lots when none is named (may span lots)."""
+    _positive(quantity)
+    head = lock_head(uow)
+    get_item(uow, item_id)
+    get_location(uow, location_id)
+    if lot_id is not None:
+        assert_consumable(_lot(uow, lot_id, item_id), ctx.today)
+        plan = [fefo.Allocation(lot_id, quantity)]
+    else:
+        plan = fefo.pick(_lot_balances(uow, item_id, location_id), quantity, ctx.today)
+    movements = [
+        apply_change(uow, ctx, head, Change("consume", item_id, a.lot_id, location_id, -a.quantity, reason, reference))
+        for a in plan
+    ]
+    reorder.check(uow, ctx, item_id, location_id)
+    return movements
+
+
+def _lot_balances(uow: UnitOfWork, item_id: int, location_id: int) -> list[fefo.LotBalance]:
+    rows = uow.session.execute(
+        select(Lot.id, Lot.expiry, Lot.status, Balance.quantity)
+        .join(Balance, Balance.lot_id == Lot.id)
+        .where(Balance.item_id == item_id, Balance.location_id == location_id, Balance.quantity > 0)
+    ).all()
+    return [fefo.LotBalance(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+def transfer(uow: UnitOfWork, ctx: Context, *, item_id: int, location_id: int, to_location_id: int,
+             quantity: int, lot_id: int | None = None, reason: str | None = None,
+             reference: str | None = None) -> list[Movement]:
+    """Move stock between locations: an out and an in movement per lot, sharing a reference.
+
+    A named lot may be moved whatever its status (e.g. held vaccine into a quarantine box);
+    without a lot, usable lots are taken FEFO.
+    """
+    _positive(quantity)
+    if to_location_id == location_id:
+        raise InvalidRequest("source and destination are the same location", code="same_location")
+    head = lock_head(uow)
+    get_item(uow, item_id)
+    get_location(uow, location_id)
+    get_location(uow, to_location_id)
+    if lot_id is not None:
+        _lot(uow, lot_id, item_id)
+        plan = [fefo.Allocation(lot_id, quantity)]
+    else:
+        plan = fefo.pick(_lot_balances(uow, item_id, location_id), quantity, ctx.today)
+    ref = reference or f"transfer:{head.last_id + 1}"
+    movements: list[Movement] = []
+    for a in plan:
+        for loc, delta in ((location_id, -a.quantity), (to_location_id, a.quantity)):
+            change = Change("transfer", item_id, a.lot_id, loc, delta, reason, ref)
+            movements.append(apply_change(uow, ctx, head, change))
+    reorder.check(uow, ctx, item_id, location_id)
+    reorder.check(uow, ctx, item_id, to_location_id)
+    return movements
+
+
+def adjust(uow: UnitOfWork, ctx: Context, *, item_id: int, location_id: int, lot_id: int, quantity: int,
+           reason: str | None) -> list[Movement]:
+    """A signed correction (found, damaged, data-entry error). A reason is required."""
+    why = _require_reason(reason)
+    if quantity == 0:
+        raise InvalidRequest("an adjustment must change the quantity", code="bad_quantity")
+    head = lock_head(uow)
+    get_location(uow, location_id)
+    lot = _lot(uow, lot_id, item_id)
+    m = apply_change(uow, ctx, head, Change("adjust", lot.item_id, lot.id, location_id, quantity, why))
+    reorder.check(uow, ctx, item_id, location_id)
+    return [m]
+
+
+def count(uow: UnitOfWork, ctx: Context, *, item_id: int, location_id: int, lot_id: int,
+          counted_quantity: int, reason: str | None = None) -> tuple[list[Movement], dict[str, Any]]:
+    """Record a physical count. The movement carries the variance (counted - on record), also 0."""
+    if counted_quantity < 0:
+        raise InvalidRequest("counted_quantity cannot be negative", code="bad_quantity")
+    head = lock_head(uow)
+    get_location(uow, location_id)
+    lot = _lot(uow, lot_id, item_id)
+    on_record = uow.session.scalar(
+        select(Balance.quantity).where(Balance.lot_id == lot.id, Balance.location_id == location_id)
+    ) or 0
+    variance = counted_quantity - on_record
+    m = apply_change(uow, ctx, head, Change("count", lot.item_id, lot.id, location_id, variance,
+                                            reason or f"counted {counted_quantity}, on record {on_record}"))
+    reorder.check(uow, ctx, item_id, location_id)
+    return [m], {"counted_quantity": counted_quantity, "on_record": on_record, "variance": variance}
+
+
+def dispose(uow: UnitOfWork, ctx: Context, *, item_id: int, location_id: int, lot_id: int, quantity: int,
+            reason: str | None) -> list[Movement]:
+    """Remove stock from use for good (expired, damaged, recalled, excursion). Any status may be disposed."""
+    why = _require_reason(reason)
+    _positive(quantity)
+    head = lock_head(uow)
+    get_location(uow, location_id)
+    lot = _lot(uow, lot_id, item_id)
+    m = apply_change(uow, ctx, head, Change("dispose", lot.item_id, lot.id, location_id, -quantity, why))
+    reorder.check(uow, ctx, item_id, location_id)
+    return [m]
