@@ -41,7 +41,8 @@ class UnitOfWork:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.session.rollback()
+        # close() rolls back whatever was not committed and detaches objects with their loaded
+        # state, so callers can still read what they fetched.
         self.session.close()
 
     def commit(self) -> None:
