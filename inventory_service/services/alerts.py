@@ -19,9 +19,15 @@ def raise_alert(
     uow: UnitOfWork, ctx: Context, *, kind: str, severity: str, subject: str, message: str,
     key: str, details: dict[str, Any] | None = None,
 ) -> Alert:
-    """Open an alert for condition `key` unless one is already open; return the open one."""
+    """Open an alert for condition `key` unless one is already open; return the open one.
+
+    An alert already open for `key` is not duplicated; its message and details are refreshed so
+    they describe the condition as it is now (its `opened_at` stays).
+    """
     existing = uow.session.scalar(select(Alert).where(Alert.open_key == key))
     if existing is not None:
+        existing.message = message
+        existing.details = details or {}
         return existing
     alert = Alert(
         kind=kind, severity=severity, subject=subject, message=message, dedupe_key=key, open_key=key,
