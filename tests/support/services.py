@@ -6,6 +6,7 @@ new each time. In CI (`CI=true`) a missing service is an error, never a skip.
 
 from __future__ import annotations
 
+import getpass
 import os
 import shutil
 import socket
@@ -82,15 +83,17 @@ def mosquitto_broker() -> Iterator[str]:
     workdir = Path(tempfile.mkdtemp(prefix="mosquitto-test-"))
     conf = workdir / "mosquitto.conf"
     conf.write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
+        # `user`: run as whoever runs the tests (as root Mosquitto would otherwise switch to its own user
+        # and could not write to our temporary directory).
+        f"listener {port} 127.0.0.1\nuser {getpass.getuser()}\nallow_anonymous true\npersistence true\n"
         f"persistence_location {workdir}/\nmax_queued_messages 100000\nlog_dest file {workdir}/mosquitto.log\n"
     )
-    proc = subprocess.Popen([str(binary), "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([str(binary), "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         if not wait_for_port("127.0.0.1", port):
             proc.kill()
-            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-            unavailable("Mosquitto", f"did not start on port {port}: {err}")
+            log = workdir / "mosquitto.log"
+            unavailable("Mosquitto", f"did not start on port {port}: {log.read_text() if log.exists() else ''}")
         yield f"mqtt://127.0.0.1:{port}"
     finally:
         proc.terminate()
