@@ -20,6 +20,7 @@ blp = Blueprint("health", __name__, url_prefix="/api/v1", description="Service h
 @blp.route("/health")
 class Health(MethodView):
     @public
+    @blp.doc(security=[])
     @blp.response(200, HealthOut)
     def get(self) -> dict[str, str]:
         """Database and MQTT status. 200 while the API runs; `status` is `degraded` if the database fails."""

@@ -10,7 +10,7 @@ from ..db.models import Alert
 from ..db.uow import UnitOfWork
 from ..domain.errors import InvalidRequest, NotFound
 from .context import Context
-from .pagination import Page, clamp_limit, decode_cursor, encode_cursor
+from .pagination import Page, page_by_id
 
 SEVERITIES = ("info", "warning", "critical")
 
@@ -77,17 +77,12 @@ def list_alerts(
     uow: UnitOfWork, *, status: str | None, kind: str | None, limit: int | None, cursor: str | None
 ) -> Page:
     """Newest first. `status=active` means open or acknowledged-but-unresolved."""
-    limit = clamp_limit(limit)
-    q = select(Alert).order_by(Alert.id.desc()).limit(limit + 1)
+    q = select(Alert)
     if status == "active":
         q = q.where(Alert.open_key.is_not(None))
     elif status:
         q = q.where(Alert.status == status)
     if kind:
         q = q.where(Alert.kind == kind)
-    key = decode_cursor(cursor, 1)
-    if key:
-        q = q.where(Alert.id < int(key[0]))
-    rows = list(uow.session.scalars(q))
-    nxt = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
-    return Page([alert_to_dict(a) for a in rows[:limit]], nxt)
+    return page_by_id(uow.session, q, Alert.id, limit=limit, cursor=cursor, to_dict=alert_to_dict,
+                      newest_first=True)

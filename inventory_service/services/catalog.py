@@ -12,7 +12,7 @@ from ..db.uow import UnitOfWork
 from ..domain.errors import Conflict, InvalidRequest, NotFound
 from ..domain.gtin import normalise_gtin
 from .context import Context
-from .pagination import Page, clamp_limit, decode_cursor, encode_cursor
+from .pagination import Page, page_by_id
 
 STORAGE_KINDS = ("room", "refrigerated", "frozen", "ultra_cold")
 LOCATION_KINDS = ("stockroom", "shelf", "storage_unit", "clinic_room")
@@ -74,16 +74,10 @@ def item_by_gtin(uow: UnitOfWork, gtin: str) -> Item:
 
 
 def list_items(uow: UnitOfWork, *, limit: int | None, cursor: str | None, gtin: str | None = None) -> Page:
-    limit = clamp_limit(limit)
-    q = select(Item).order_by(Item.id).limit(limit + 1)
+    q = select(Item)
     if gtin:
         q = q.join(ItemGtin).where(ItemGtin.gtin == (normalise_gtin(gtin) or gtin))
-    key = decode_cursor(cursor, 1)
-    if key:
-        q = q.where(Item.id > int(key[0]))
-    rows = list(uow.session.scalars(q))
-    nxt = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
-    return Page([item_to_dict(i) for i in rows[:limit]], nxt)
+    return page_by_id(uow.session, q, Item.id, limit=limit, cursor=cursor, to_dict=item_to_dict)
 
 
 def create_location(uow: UnitOfWork, ctx: Context, *, code: str, name: str, kind: str) -> Location:
@@ -106,11 +100,5 @@ def get_location(uow: UnitOfWork, location_id: int) -> Location:
 
 
 def list_locations(uow: UnitOfWork, *, limit: int | None, cursor: str | None) -> Page:
-    limit = clamp_limit(limit)
-    q = select(Location).order_by(Location.id).limit(limit + 1)
-    key = decode_cursor(cursor, 1)
-    if key:
-        q = q.where(Location.id > int(key[0]))
-    rows = list(uow.session.scalars(q))
-    nxt = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
-    return Page([location_to_dict(loc) for loc in rows[:limit]], nxt)
+    return page_by_id(uow.session, select(Location), Location.id, limit=limit, cursor=cursor,
+                      to_dict=location_to_dict)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy import Select
+from sqlalchemy.orm import Session
 
 from ..domain.errors import InvalidRequest
 
@@ -41,3 +45,27 @@ def clamp_limit(limit: int | None) -> int:
     if limit is None:
         return DEFAULT_LIMIT
     return max(1, min(MAX_LIMIT, limit))
+
+
+def page_by_id(
+    session: Session, query: Select[Any], id_column: Any, *, limit: int | None, cursor: str | None,
+    to_dict: Callable[[Any], dict[str, Any]], newest_first: bool = False, scalars: bool = True,
+) -> Page:
+    """One page of `query` ordered by `id_column` (ascending, or descending with `newest_first`).
+
+    Rows come from `session.scalars` (mapped objects) or, with `scalars=False`, `session.execute`
+    (rows that must expose an `id` attribute).
+    """
+    limit = clamp_limit(limit)
+    order = id_column.desc() if newest_first else id_column
+    q = query.order_by(order).limit(limit + 1)
+    key = decode_cursor(cursor, 1)
+    if key:
+        try:
+            last = int(key[0])
+        except (TypeError, ValueError) as exc:
+            raise InvalidRequest("malformed cursor", code="bad_cursor") from exc
+        q = q.where(id_column < last if newest_first else id_column > last)
+    rows = list(session.scalars(q) if scalars else session.execute(q))
+    nxt = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
+    return Page([to_dict(r) for r in rows[:limit]], nxt)

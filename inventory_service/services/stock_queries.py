@@ -12,7 +12,7 @@ from ..db.uow import UnitOfWork
 from ..domain.errors import InvalidRequest, NotFound
 from ..domain.lots import LotStatus, effective_status
 from .context import Context
-from .pagination import Page, clamp_limit, decode_cursor, encode_cursor
+from .pagination import Page, clamp_limit, decode_cursor, encode_cursor, page_by_id
 
 
 def _status_filter(q: Select[Any], status: str, ctx: Context) -> Select[Any]:
@@ -32,10 +32,9 @@ def list_stock(uow: UnitOfWork, ctx: Context, *, item_id: int | None, location_i
                status: str | None, limit: int | None, cursor: str | None,
                include_empty: bool = False) -> Page:
     """Balances per lot and location (non-zero unless `include_empty`), ordered by balance id."""
-    limit = clamp_limit(limit)
     q = (select(Balance.id, Balance.item_id, Balance.lot_id, Lot.lot_number, Lot.expiry, Balance.location_id,
                 Balance.quantity, Lot.status)
-         .join(Lot, Lot.id == Balance.lot_id).order_by(Balance.id).limit(limit + 1))
+         .join(Lot, Lot.id == Balance.lot_id))
     if item_id is not None:
         q = q.where(Balance.item_id == item_id)
     if location_id is not None:
@@ -44,18 +43,14 @@ def list_stock(uow: UnitOfWork, ctx: Context, *, item_id: int | None, location_i
         q = q.where(Balance.quantity > 0)
     if status:
         q = _status_filter(q, status, ctx)
-    key = decode_cursor(cursor, 1)
-    if key:
-        q = q.where(Balance.id > int(key[0]))
-    rows = uow.session.execute(q).all()
-    items = [
-        {"item_id": r.item_id, "lot_id": r.lot_id, "lot_number": r.lot_number, "expiry": r.expiry,
-         "location_id": r.location_id, "quantity": r.quantity,
-         "status": effective_status(r.status, r.expiry, ctx.today).value}
-        for r in rows[:limit]
-    ]
-    nxt = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
-    return Page(items, nxt)
+    today = ctx.today
+
+    def row(r: Any) -> dict[str, Any]:
+        return {"item_id": r.item_id, "lot_id": r.lot_id, "lot_number": r.lot_number, "expiry": r.expiry,
+                "location_id": r.location_id, "quantity": r.quantity,
+                "status": effective_status(r.status, r.expiry, today).value}
+
+    return page_by_id(uow.session, q, Balance.id, limit=limit, cursor=cursor, to_dict=row, scalars=False)
 
 
 def lot_to_dict(lot: Lot, ctx: Context) -> dict[str, Any]:

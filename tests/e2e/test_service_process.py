@@ -9,7 +9,6 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +21,12 @@ CLI = [sys.executable, "-m", "inventory_service.cli"]
 
 def http(method: str, url: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method)  # noqa: S310 - loopback URL built by the test
+    req = urllib.request.Request(url, data=data, method=method)
     req.add_header("Content-Type", "application/json")
     if token:
         req.add_header("Authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(req, timeout=10) as r:  # noqa: S310
+        with urllib.request.urlopen(req, timeout=10) as r:
             return r.status, json.loads(r.read())
     except urllib.error.HTTPError as e:
         return e.code, json.loads(e.read())
@@ -51,13 +50,13 @@ def start_service(env: dict[str, str], base: str) -> subprocess.Popen[bytes]:
 
 
 @pytest.fixture
-def service_env(tmp_path: Path, mqtt_url: str) -> Iterator[tuple[dict[str, str], str]]:
+def service_env(tmp_path: Path, mqtt_url: str) -> tuple[dict[str, str], str]:
     port = free_port()
     env = {**os.environ, "INVENTORY_DATA_DIR": str(tmp_path), "INVENTORY_BIND": f"127.0.0.1:{port}",
            "INVENTORY_MQTT_URL": mqtt_url, "INVENTORY_TIMEZONE": "Europe/Berlin"}
     env.pop("INVENTORY_DATABASE_URL", None)
     subprocess.run([*CLI, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=60)
-    yield env, f"http://127.0.0.1:{port}"
+    return env, f"http://127.0.0.1:{port}"
 
 
 def test_a_newcomer_can_run_the_service_and_record_stock(service_env):

@@ -28,7 +28,7 @@ def test_site_today_follows_the_site_time_zone_not_utc():
 
 def test_site_today_refuses_a_naive_time():
     with pytest.raises(ValueError, match="timezone-aware"):
-        site_today(datetime(2026, 3, 10), ZoneInfo("UTC"))  # noqa: DTZ001
+        site_today(datetime(2026, 3, 10), ZoneInfo("UTC"))
 
 
 def test_expiring_within_counts_today_and_the_last_day_but_not_expired_lots():
