@@ -23,6 +23,9 @@ class Item(Base):
     gtins: Mapped[list[ItemGtin]] = relationship(
         back_populates="item", cascade="all, delete-orphan", lazy="selectin", order_by="ItemGtin.gtin"
     )
+    hibc_codes: Mapped[list[ItemHibc]] = relationship(
+        back_populates="item", cascade="all, delete-orphan", lazy="selectin", order_by="ItemHibc.code"
+    )
 
 
 class ItemGtin(Base):
@@ -34,6 +37,17 @@ class ItemGtin(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
 
     item: Mapped[Item] = relationship(back_populates="gtins")
+
+
+class ItemHibc(Base):
+    """An HIBC product identity, `+` LIC PCN U/M (ANSI/HIBC 2.6 primary data), mapped to one item."""
+
+    __tablename__ = "item_hibc_codes"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+
+    item: Mapped[Item] = relationship(back_populates="hibc_codes")
 
 
 class Location(Base):

@@ -7,12 +7,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..db.models import Item, ItemGtin, Location
+from devices.barcodes.gtin import to_gtin14
+
+from ..db.models import Item, ItemGtin, ItemHibc, Location
 from ..db.uow import UnitOfWork
 from ..domain.errors import Conflict, InvalidRequest, NotFound
-from ..domain.gtin import normalise_gtin
 from .context import Context
 from .pagination import Page, page_by_id
+
+
+def _gtin14(value: str) -> str | None:
+    return to_gtin14(value.strip())
+
 
 STORAGE_KINDS = ("room", "refrigerated", "frozen", "ultra_cold")
 LOCATION_KINDS = ("stockroom", "shelf", "storage_unit", "clinic_room")
@@ -21,7 +27,8 @@ LOCATION_KINDS = ("stockroom", "shelf", "storage_unit", "clinic_room")
 def item_to_dict(item: Item) -> dict[str, Any]:
     return {
         "id": item.id, "name": item.name, "sku": item.sku, "unit": item.unit, "storage": item.storage,
-        "gtins": [g.gtin for g in item.gtins], "created_at": item.created_at,
+        "gtins": [g.gtin for g in item.gtins], "hibc_codes": [h.code for h in item.hibc_codes],
+        "created_at": item.created_at,
     }
 
 
@@ -31,14 +38,14 @@ def location_to_dict(loc: Location) -> dict[str, Any]:
 
 def create_item(
     uow: UnitOfWork, ctx: Context, *, name: str, sku: str | None = None, unit: str = "each",
-    gtins: list[str] | None = None, storage: str = "room",
+    gtins: list[str] | None = None, storage: str = "room", hibc_codes: list[str] | None = None,
 ) -> Item:
     """Create an item. GTINs are check-digit validated and stored as GTIN-14 (GS1 GenSpecs §3.3.2)."""
     if storage not in STORAGE_KINDS:
         raise InvalidRequest(f"storage must be one of {', '.join(STORAGE_KINDS)}", code="bad_storage")
     normalised = []
     for raw in gtins or []:
-        gtin = normalise_gtin(raw)
+        gtin = _gtin14(raw)
         if gtin is None:
             raise InvalidRequest(f"{raw!r} is not a valid GTIN (length or check digit)", code="bad_gtin")
         normalised.append(gtin)
@@ -49,11 +56,60 @@ def create_item(
         raise Conflict(f"GTIN already belongs to another item: {', '.join(taken)}", code="gtin_taken")
     if sku and uow.session.scalar(select(Item.id).where(Item.sku == sku)) is not None:
         raise Conflict(f"SKU {sku!r} already exists", code="sku_taken")
+    codes = [_hibc_code(c) for c in hibc_codes or []]
+    _assert_hibc_free(uow, codes)
     item = Item(name=name, sku=sku or None, unit=unit, storage=storage, created_at=ctx.now,
-                gtins=[ItemGtin(gtin=g) for g in normalised])
+                gtins=[ItemGtin(gtin=g) for g in normalised], hibc_codes=[ItemHibc(code=c) for c in codes])
     uow.session.add(item)
     uow.session.flush()
     return item
+
+
+def _hibc_code(value: str) -> str:
+    """HIBC product identity `+LIC PCN U/M` without the leading `+` (ANSI/HIBC 2.6 §2.1)."""
+    code = value.strip().lstrip("+").upper()
+    if not 6 <= len(code) <= 23 or not code[0].isalpha() or not code.isalnum() or not code[-1].isdigit():
+        raise InvalidRequest(f"{value!r} is not an HIBC LIC+PCN+unit-of-measure code", code="bad_hibc_code")
+    return code
+
+
+def _assert_hibc_free(uow: UnitOfWork, codes: list[str]) -> None:
+    taken = uow.session.scalars(select(ItemHibc.code).where(ItemHibc.code.in_(codes))).all()
+    if taken:
+        raise Conflict(f"HIBC code already belongs to another item: {', '.join(taken)}", code="hibc_taken")
+
+
+def add_identifier(uow: UnitOfWork, item: Item, *, gtin: str | None = None, hibc_code: str | None = None) -> None:
+    """Map one more GTIN or HIBC code to `item` (a manager resolving an unknown scan)."""
+    if gtin is not None:
+        normalised = _gtin14(gtin)
+        if normalised is None:
+            raise InvalidRequest(f"{gtin!r} is not a valid GTIN", code="bad_gtin")
+        owner = uow.session.get(ItemGtin, normalised)
+        if owner is not None and owner.item_id != item.id:
+            raise Conflict(f"GTIN {normalised} already belongs to item {owner.item_id}", code="gtin_taken")
+        if owner is None:
+            item.gtins.append(ItemGtin(gtin=normalised))
+    if hibc_code is not None:
+        code = _hibc_code(hibc_code)
+        owner_h = uow.session.get(ItemHibc, code)
+        if owner_h is not None and owner_h.item_id != item.id:
+            raise Conflict(f"HIBC code {code} already belongs to item {owner_h.item_id}", code="hibc_taken")
+        if owner_h is None:
+            item.hibc_codes.append(ItemHibc(code=code))
+    uow.session.flush()
+
+
+def find_item(uow: UnitOfWork, *, gtin: str | None = None, hibc_code: str | None = None) -> Item | None:
+    """The item a label names, by GTIN or HIBC code; None when nobody has mapped it yet."""
+    if gtin is not None:
+        normalised = _gtin14(gtin)
+        row = uow.session.get(ItemGtin, normalised) if normalised else None
+        return row.item if row else None
+    if hibc_code is not None:
+        row_h = uow.session.get(ItemHibc, hibc_code.lstrip("+").upper())
+        return row_h.item if row_h else None
+    return None
 
 
 def get_item(uow: UnitOfWork, item_id: int) -> Item:
@@ -64,7 +120,7 @@ def get_item(uow: UnitOfWork, item_id: int) -> Item:
 
 
 def item_by_gtin(uow: UnitOfWork, gtin: str) -> Item:
-    normalised = normalise_gtin(gtin)
+    normalised = _gtin14(gtin)
     if normalised is None:
         raise InvalidRequest(f"{gtin!r} is not a valid GTIN", code="bad_gtin")
     row = uow.session.get(ItemGtin, normalised)
@@ -76,7 +132,7 @@ def item_by_gtin(uow: UnitOfWork, gtin: str) -> Item:
 def list_items(uow: UnitOfWork, *, limit: int | None, cursor: str | None, gtin: str | None = None) -> Page:
     q = select(Item)
     if gtin:
-        q = q.join(ItemGtin).where(ItemGtin.gtin == (normalise_gtin(gtin) or gtin))
+        q = q.join(ItemGtin).where(ItemGtin.gtin == (_gtin14(gtin) or gtin))
     return page_by_id(uow.session, q, Item.id, limit=limit, cursor=cursor, to_dict=item_to_dict)
 
 

@@ -15,6 +15,8 @@ class ItemIn(Strict):
     unit = fields.String(load_default="each", validate=validate.Length(min=1, max=32))
     gtins = fields.List(fields.String(validate=validate.Length(min=8, max=14)), load_default=list)
     storage = fields.String(load_default="room", validate=validate.OneOf(STORAGE_KINDS))
+    hibc_codes = fields.List(fields.String(validate=validate.Length(min=6, max=24)), load_default=list,
+                             metadata={"description": "HIBC LIC + PCN + unit of measure, e.g. A123BJC5D6E71"})
 
 
 class ItemOut(Strict):
@@ -24,6 +26,7 @@ class ItemOut(Strict):
     unit = fields.String(required=True)
     storage = fields.String(required=True)
     gtins = fields.List(fields.String(), required=True)
+    hibc_codes = fields.List(fields.String(), required=True)
     created_at = fields.DateTime(required=True)
 
 

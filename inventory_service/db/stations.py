@@ -1,0 +1,81 @@
+"""Scanner stations, every scan they sent, and the lines of an open count."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, UTCDateTime
+
+
+class Scanner(Base):
+    """A serial scanner bound to a location. Port settings come from INVENTORY_SCANNERS; location
+    and modes are the station's state, editable through the API."""
+
+    __tablename__ = "scanners"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    url: Mapped[str] = mapped_column(String(300))
+    port_settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    home_mode: Mapped[str] = mapped_column(String(16))
+    mode: Mapped[str] = mapped_column(String(16))
+    pending_quantity: Mapped[int | None]
+    target_location: Mapped[str | None] = mapped_column(String(64))
+    count_open: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Scan(Base):
+    """One frame from a scanner and what became of it: `applied` (movements), `command`,
+    `rejected` (reason), or `pending` (waits for a manager, e.g. an unknown GTIN)."""
+
+    __tablename__ = "scans"
+    __table_args__ = (
+        Index("ix_scans_scanner_id_id", "scanner_id", "id"),
+        Index("ix_scans_outcome_id", "outcome", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scanner_id: Mapped[str] = mapped_column(ForeignKey("scanners.id"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    raw: Mapped[str] = mapped_column(Text)  # escaped: printable ASCII as is, everything else \xNN
+    kind: Mapped[str] = mapped_column(String(16))
+    symbology: Mapped[str | None] = mapped_column(String(8))
+    gtin: Mapped[str | None] = mapped_column(String(14))
+    hibc_code: Mapped[str | None] = mapped_column(String(40))
+    lot_number: Mapped[str | None] = mapped_column(String(64))
+    expiry: Mapped[date | None] = mapped_column(Date)
+    quantity: Mapped[int | None]
+    parsed: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    mode: Mapped[str] = mapped_column(String(16))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    target_location: Mapped[str | None] = mapped_column(String(64))
+    applied_quantity: Mapped[int | None]
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(32))
+    message: Mapped[str | None] = mapped_column(Text)
+    warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    movement_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class CountLine(Base):
+    """Units of one lot counted at a station since its count began; applied on #DONE."""
+
+    __tablename__ = "count_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scanner_id: Mapped[str] = mapped_column(ForeignKey("scanners.id"), index=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"))
+    quantity: Mapped[int]
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scans.id"))
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)

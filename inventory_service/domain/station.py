@@ -1,0 +1,118 @@
+"""What a scan means at a stockroom station: the station's state machine.
+
+A station is a scanner bound to a location with a current mode. Command cards change the state;
+a product label becomes one stock action in the current mode, or a rejection with a reason code.
+Pure: the caller resolves items and lots and applies the action (ARCHITECTURE §4, Serial scanners).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from enum import StrEnum
+
+MAX_QUANTITY = 100_000
+
+
+class Mode(StrEnum):
+    RECEIVE = "receive"
+    CONSUME = "consume"
+    COUNT = "count"
+    TRANSFER = "transfer"
+
+
+@dataclass(frozen=True)
+class StationState:
+    mode: Mode
+    home_mode: Mode
+    pending_quantity: int | None = None
+    target_location: str | None = None  # location code chosen with #LOC
+    count_open: bool = False
+
+
+@dataclass(frozen=True)
+class Label:
+    """What the parser read, in the domain's terms (kind: gs1, hibc, gtin, command, unknown)."""
+
+    kind: str
+    gtin: str | None = None
+    hibc_code: str | None = None
+    lot: str | None = None
+    expiry: date | None = None
+    quantity: int | None = None
+    command: str | None = None
+    argument: str | None = None
+    error: str | None = None
+    needs_confirmation: bool = False
+
+
+@dataclass(frozen=True)
+class NewState:
+    state: StationState
+    note: str
+    finish_count: bool = False
+
+
+@dataclass(frozen=True)
+class Act:
+    mode: Mode
+    label: Label
+    quantity: int
+    target_location: str | None
+    state: StationState  # the state after the action (pending quantity used up)
+
+
+@dataclass(frozen=True)
+class Reject:
+    reason: str
+    message: str
+
+
+Decision = NewState | Act | Reject
+
+#: Parser errors that mean "the label was read but its check character is wrong".
+CHECK_ERRORS = frozenset({"bad_check_character", "bad_gtin_check_digit", "bad_link_character"})
+
+
+def decide(state: StationState, label: Label) -> Decision:
+    """The one decision for one scan. Never applies anything silently that needs a person."""
+    if label.error is not None:
+        reason = "bad_check_character" if label.error in CHECK_ERRORS else "unparseable"
+        return Reject(reason, f"label not readable ({label.error})")
+    if label.needs_confirmation:
+        # GS1 GenSpecs §7.8: a variable-length field without its FNC1 swallows what follows.
+        return Reject("needs_confirmation", "label data is ambiguous (missing separator?): check and key it in")
+    if label.kind == "command":
+        return _command(state, label)
+    if label.kind not in ("gs1", "hibc", "gtin") or (label.gtin is None and label.hibc_code is None):
+        return Reject("unparseable", "not a product label")
+    if state.mode is Mode.TRANSFER and state.target_location is None:
+        return Reject("no_target_location", "scan a #LOC card for the destination first")
+    quantity = label.quantity or state.pending_quantity or 1
+    return Act(state.mode, label, quantity, state.target_location,
+               replace(state, pending_quantity=None, count_open=state.count_open or state.mode is Mode.COUNT))
+
+
+def _command(state: StationState, label: Label) -> Decision:
+    if label.command == "mode":
+        mode = Mode(label.argument.lower()) if label.argument else None
+        if mode is None:
+            return Reject("unparseable", "mode card without a mode")
+        if state.count_open and mode is not Mode.COUNT:
+            return Reject("count_open", "finish the count with #DONE before changing mode")
+        return NewState(StationState(mode, state.home_mode, count_open=state.count_open), f"mode {mode.value}")
+    if label.command == "qty":
+        try:
+            qty = int(label.argument or "")
+        except ValueError:
+            return Reject("unparseable", "quantity card without a number")
+        if not 1 <= qty <= MAX_QUANTITY:
+            return Reject("bad_quantity", f"quantity must be 1 to {MAX_QUANTITY}")
+        return NewState(replace(state, pending_quantity=qty), f"next scan counts {qty}")
+    if label.command == "loc":
+        return NewState(replace(state, target_location=label.argument), f"destination {label.argument}")
+    if label.command == "done":
+        finished = state.count_open
+        return NewState(StationState(state.home_mode, state.home_mode),
+                        "count recorded" if finished else f"back to {state.home_mode.value}", finish_count=finished)
+    return Reject("unparseable", f"unknown command {label.command!r}")
