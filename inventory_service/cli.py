@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from .config import ConfigError, Settings
 from .db import migrate
 from .db.engine import make_engine
 from .db.uow import Database
+from .ingest.scanners import ScannerIngest
 from .services import auth, ledger
 from .services.context import Context, system_clock
 
@@ -71,15 +74,44 @@ def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     return 1
 
 
+def _start_ingest(settings: Settings, db: Database) -> ScannerIngest | None:
+    if not settings.scanners.strip():
+        log.info("no scanners configured (INVENTORY_SCANNERS)")
+        return None
+    ingest = ScannerIngest.from_settings(settings.scanners, db, system_clock, settings.timezone)
+    ingest.start()
+    return ingest
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    """`api` and `run`: the Flask app under waitress (a production WSGI server)."""
+    """`api` and `run`: the Flask app under waitress (a production WSGI server); `run` adds device ingest."""
     from waitress import serve
 
     from .app import create_app
 
-    app = create_app(settings)
+    db = _database(settings)
+    ingest = _start_ingest(settings, db) if args.command == "run" else None
+    app = create_app(settings, db=db)
     log.info("serving the API on http://%s (role %s)", settings.bind, args.command)
-    serve(app, host=settings.bind_host, port=settings.bind_port, threads=args.threads, ident="inventory-service")
+    try:
+        serve(app, host=settings.bind_host, port=settings.bind_port, threads=args.threads,
+              ident="inventory-service")
+    finally:
+        if ingest is not None:
+            ingest.stop()
+    return 0
+
+
+def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
+    """`ingest`: device readers and their consumer, until SIGTERM or Ctrl-C."""
+    db = _database(settings)
+    ingest = _start_ingest(settings, db)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    if ingest is not None:
+        ingest.stop()
     return 0
 
 
@@ -91,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
         s = sub.add_parser(name, help=text)
         s.add_argument("--threads", type=int, default=8)
         s.set_defaults(func=cmd_serve)
+
+    sub.add_parser("ingest", help="device ingest: serial scanners").set_defaults(func=cmd_ingest)
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
     up = db.add_parser("upgrade", help="alembic upgrade (default head)")

@@ -95,7 +95,7 @@ def consume(uow: UnitOfWork, ctx: Context, *, item_id: int, location_id: int, qu
         assert_consumable(_lot(uow, lot_id, item_id), ctx.today)
         plan = [fefo.Allocation(lot_id, quantity)]
     else:
-        plan = fefo.pick(_lot_balances(uow, item_id, location_id), quantity, ctx.today)
+        plan = fefo.pick(lot_balances(uow, item_id, location_id), quantity, ctx.today)
     movements = [
         apply_change(uow, ctx, head, Change("consume", item_id, a.lot_id, location_id, -a.quantity, reason, reference))
         for a in plan
@@ -104,7 +104,7 @@ def consume(uow: UnitOfWork, ctx: Context, *, item_id: int, location_id: int, qu
     return movements
 
 
-def _lot_balances(uow: UnitOfWork, item_id: int, location_id: int) -> list[fefo.LotBalance]:
+def lot_balances(uow: UnitOfWork, item_id: int, location_id: int) -> list[fefo.LotBalance]:
     rows = uow.session.execute(
         select(Lot.id, Lot.expiry, Lot.status, Balance.quantity)
         .join(Balance, Balance.lot_id == Lot.id)
@@ -132,7 +132,7 @@ def transfer(uow: UnitOfWork, ctx: Context, *, item_id: int, location_id: int, t
         _lot(uow, lot_id, item_id)
         plan = [fefo.Allocation(lot_id, quantity)]
     else:
-        plan = fefo.pick(_lot_balances(uow, item_id, location_id), quantity, ctx.today)
+        plan = fefo.pick(lot_balances(uow, item_id, location_id), quantity, ctx.today)
     ref = reference or f"transfer:{head.last_id + 1}"
     movements: list[Movement] = []
     for a in plan:

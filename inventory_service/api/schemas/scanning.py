@@ -1,0 +1,110 @@
+"""Scanners, scans and barcode parsing."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from ...domain.station import Mode
+from .common import Strict, page_of
+
+MODES = [m.value for m in Mode]
+OUTCOMES = ["applied", "command", "rejected", "pending"]
+
+
+class ScannerOut(Strict):
+    id = fields.String(required=True)
+    url = fields.String(required=True)
+    port_settings = fields.Dict(required=True)
+    location_id = fields.Integer(required=True)
+    location_code = fields.String(allow_none=True)
+    home_mode = fields.String(required=True, validate=validate.OneOf(MODES))
+    mode = fields.String(required=True, validate=validate.OneOf(MODES))
+    pending_quantity = fields.Integer(allow_none=True)
+    target_location = fields.String(allow_none=True)
+    count_open = fields.Boolean(required=True)
+    updated_at = fields.DateTime(required=True)
+
+
+class ScannerList(Strict):
+    items = fields.List(fields.Nested(ScannerOut), required=True)
+    next = fields.String(allow_none=True, required=True)
+
+
+class ScannerPatch(Strict):
+    location_id = fields.Integer(load_default=None)
+    mode = fields.String(load_default=None, validate=validate.OneOf(MODES))
+
+
+class ScanOut(Strict):
+    id = fields.Integer(required=True)
+    scanner_id = fields.String(required=True)
+    received_at = fields.DateTime(required=True)
+    raw = fields.String(required=True, metadata={"description": "the frame, escaped: \\x1d is GS"})
+    kind = fields.String(required=True)
+    symbology = fields.String(allow_none=True)
+    gtin = fields.String(allow_none=True)
+    hibc_code = fields.String(allow_none=True)
+    lot_number = fields.String(allow_none=True)
+    expiry = fields.Date(allow_none=True)
+    quantity = fields.Integer(allow_none=True)
+    mode = fields.String(required=True)
+    location_id = fields.Integer(required=True)
+    target_location = fields.String(allow_none=True)
+    outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
+    reason = fields.String(allow_none=True)
+    message = fields.String(allow_none=True)
+    warnings = fields.List(fields.String(), required=True)
+    movement_ids = fields.List(fields.Integer(), required=True)
+    item_id = fields.Integer(allow_none=True)
+    lot_id = fields.Integer(allow_none=True)
+    resolved_at = fields.DateTime(allow_none=True)
+    resolved_by = fields.String(allow_none=True)
+    parsed = fields.Dict(required=True)
+
+
+ScanPage = page_of(ScanOut, "ScanPage")
+
+
+class ScanQuery(Strict):
+    scanner_id = fields.String(load_default=None)
+    outcome = fields.String(load_default=None, validate=validate.OneOf(OUTCOMES))
+    reason = fields.String(load_default=None)
+    after_id = fields.Integer(load_default=None, metadata={"description": "only scans after this id, oldest first"})
+    limit = fields.Integer(load_default=None, validate=validate.Range(min=1, max=500))
+    cursor = fields.String(load_default=None)
+
+
+class ResolveIn(Strict):
+    item_id = fields.Integer(required=True)
+
+
+class ParseIn(Strict):
+    raw = fields.String(required=True, validate=validate.Length(min=1, max=8192))
+
+
+class ParseOut(Strict):
+    kind = fields.String(required=True)
+    raw = fields.String(required=True)
+    symbology = fields.String(allow_none=True)
+    gtin = fields.String(allow_none=True)
+    lot = fields.String(allow_none=True)
+    expiry = fields.String(allow_none=True)
+    serial = fields.String(allow_none=True)
+    quantity = fields.Integer(allow_none=True)
+    production_date = fields.String(allow_none=True)
+    lic = fields.String(allow_none=True)
+    pcn = fields.String(allow_none=True)
+    unit_of_measure = fields.Integer(allow_none=True)
+    link_character = fields.String(allow_none=True)
+    command = fields.String(allow_none=True)
+    argument = fields.String(allow_none=True)
+    elements = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    warnings = fields.List(fields.String(), required=True)
+    error = fields.String(allow_none=True)
+    needs_confirmation = fields.Boolean(required=True)
+
+
+class EventsQuery(Strict):
+    after = fields.Integer(load_default=None, metadata={"description": "resume after this scan id"})
+    timeout = fields.Float(load_default=300.0, validate=validate.Range(min=0.1, max=3600),
+                           metadata={"description": "seconds before the stream ends (EventSource reconnects)"})

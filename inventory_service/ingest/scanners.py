@@ -1,0 +1,107 @@
+"""Serial scanners in: one reader thread per port parses nothing and only enqueues frames; one
+consumer thread parses each frame and hands it to the scans service (ARCHITECTURE §3, device hand-off).
+
+The queue is bounded: when the database stalls, readers block instead of memory growing, and the
+scanner's own buffer (and the operator seeing no feedback) takes the strain. A frame whose
+transaction fails is retried with backoff, never dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+from devices.barcodes import parse_scan
+from devices.serial import ScanFrame, ScannerConfig, ScannerReader, ScannerStatus, scanners_from_json
+
+from ..db.uow import Database
+from ..services import scans, stations
+from ..services.context import Clock, Context
+
+log = logging.getLogger(__name__)
+QUEUE_SIZE = 10_000
+
+
+class ScannerIngest:
+    """Readers for every configured scanner plus the single consumer that records their frames."""
+
+    def __init__(self, configs: tuple[ScannerConfig, ...], db: Database, clock: Clock, tz_name: str,
+                 on_recorded: Callable[[int, ScanFrame], None] | None = None,
+                 reader_factory: Callable[..., ScannerReader] = ScannerReader) -> None:
+        self.configs, self.db, self.clock, self.tz = configs, db, clock, ZoneInfo(tz_name)
+        self.queue: queue.Queue[ScanFrame | None] = queue.Queue(maxsize=QUEUE_SIZE)
+        self.readers: list[ScannerReader] = []
+        self.status: dict[str, ScannerStatus] = {}
+        self.on_recorded = on_recorded
+        self._reader_factory = reader_factory
+        self._consumer = threading.Thread(target=self._consume, name="scan-consumer", daemon=True)
+        self._stopping = threading.Event()
+
+    @classmethod
+    def from_settings(cls, scanners_json: str, db: Database, clock: Clock, tz_name: str) -> ScannerIngest:
+        return cls(scanners_from_json(scanners_json), db, clock, tz_name)
+
+    def _context(self, scanner_id: str) -> Context:
+        return Context(actor=f"station:{scanner_id}", source="station", now=self.clock(), tz=self.tz)
+
+    def start(self) -> None:
+        """Register every station (its location must exist), then start the consumer and readers."""
+        with self.db.unit_of_work() as uow:
+            for config in self.configs:
+                stations.register(uow, self._context(config.id), config)
+            uow.commit()
+        self._consumer.start()
+        for config in self.configs:
+            reader = self._reader_factory(config, self.queue.put, on_status=self._on_status)
+            reader.start()
+            self.readers.append(reader)
+        log.info("scanner ingest: %d scanner(s) started", len(self.readers))
+
+    def _on_status(self, status: ScannerStatus) -> None:
+        self.status[status.scanner_id] = status
+        log.info("scanner %s: %s %s", status.scanner_id, status.state, status.detail)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the readers, then let the consumer record what is already queued."""
+        for reader in self.readers:
+            reader.stop()
+        self._stopping.set()
+        self.queue.put(None)
+        self._consumer.join(timeout)
+
+    def _consume(self) -> None:
+        while True:
+            frame = self.queue.get()
+            if frame is None:
+                return
+            self._record_with_retry(frame)
+
+    def _record_with_retry(self, frame: ScanFrame) -> None:
+        delay = 0.1
+        while True:
+            try:
+                scan_id = self.record(frame)
+            except Exception:
+                if self._stopping.is_set() and delay > 5:
+                    log.error("scanner %s: giving up on frame %r at shutdown", frame.scanner_id, frame.text[:80])
+                    return
+                log.exception("scanner %s: could not record a frame; retrying in %.1fs", frame.scanner_id, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, 10.0)
+                continue
+            if self.on_recorded is not None:
+                self.on_recorded(scan_id, frame)
+            return
+
+    def record(self, frame: ScanFrame) -> int:
+        """Parse and record one frame in its own transaction; return the scan id."""
+        ctx = self._context(frame.scanner_id)
+        parsed = parse_scan(frame.text, today=ctx.today)
+        with self.db.unit_of_work() as uow:
+            scan = scans.record(uow, ctx, frame.scanner_id, parsed, rejected=frame.rejected)
+            uow.commit()
+            return scan.id

@@ -1,0 +1,252 @@
+"""Every scanned frame becomes one `scans` row: applied (with its movements), a command, rejected
+with a reason code, or pending a manager's decision (an unknown GTIN). Nothing is dropped.
+
+The station rules are in `domain.station`; this module resolves items and lots and applies the
+stock action inside a savepoint, so a refused action still leaves its rejected scan row.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from devices.barcodes import ScanData
+
+from ..db.models import CountLine, Item, Lot, Scan, Scanner
+from ..db.uow import UnitOfWork
+from ..domain import fefo
+from ..domain.errors import Conflict, DomainError, NotFound
+from ..domain.station import Act, Label, Mode, NewState, Reject, decide
+from . import catalog, stock
+from .context import Context
+from .pagination import Page, page_by_id
+from .stations import get_scanner, location_by_code, state_of, store_state
+
+OUTCOMES = ("applied", "command", "rejected", "pending")
+
+
+class ScanRejected(DomainError):
+    """Raised inside the savepoint: the scan is refused for `code` (missing_expiry, unknown_lot, ...)."""
+
+
+def escape_raw(text: str) -> str:
+    """Printable ASCII as is, backslash doubled, anything else as \\xNN or \\uNNNN: lossless and
+    safe to store and show (a GS becomes \\x1d, a NUL cannot break a text column)."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch == "\\":
+            out.append("\\\\")
+        elif 0x20 <= code < 0x7F:
+            out.append(ch)
+        elif code <= 0xFF:
+            out.append(f"\\x{code:02x}")
+        else:
+            out.append(f"\\u{code:04x}")
+    return "".join(out)
+
+
+def label_of(parsed: ScanData) -> Label:
+    hibc = f"{parsed.lic}{parsed.pcn}{parsed.unit_of_measure}" if parsed.kind == "hibc" and parsed.lic else None
+    return Label(kind=parsed.kind, gtin=parsed.gtin, hibc_code=hibc, lot=parsed.lot, expiry=parsed.expiry,
+                 quantity=parsed.quantity, command=parsed.command, argument=parsed.argument, error=parsed.error,
+                 needs_confirmation=parsed.needs_confirmation)
+
+
+def record(uow: UnitOfWork, ctx: Context, scanner_id: str, parsed: ScanData, *,
+           rejected: str | None = None) -> Scan:
+    """Store and act on one frame from `scanner_id`. `rejected` marks a frame the reader already
+    refused (too long, a suppressed re-read): it is stored with that reason and not parsed further."""
+    scanner = get_scanner(uow, scanner_id, lock=True)
+    label = label_of(parsed)
+    scan = Scan(scanner_id=scanner.id, received_at=ctx.now, raw=escape_raw(parsed.raw), kind=parsed.kind,
+                symbology=parsed.symbology, gtin=parsed.gtin, hibc_code=label.hibc_code, lot_number=parsed.lot,
+                expiry=parsed.expiry, quantity=parsed.quantity, parsed=parsed.to_dict(), mode=scanner.mode,
+                location_id=scanner.location_id, target_location=scanner.target_location,
+                warnings=list(parsed.warnings), movement_ids=[], outcome="rejected")
+    uow.session.add(scan)
+    uow.session.flush()
+    if rejected is not None:
+        _reject(scan, rejected, f"frame refused by the reader ({rejected})")
+        return scan
+    decision = decide(state_of(scanner), label)
+    if isinstance(decision, Reject):
+        _reject(scan, decision.reason, decision.message)
+    elif isinstance(decision, NewState):
+        scan.outcome, scan.message = "command", decision.note
+        if decision.finish_count:
+            scan.movement_ids = _finish_count(uow, ctx, scanner)
+        store_state(scanner, decision.state, ctx)
+    else:
+        _act(uow, ctx, scanner, scan, decision)
+    return scan
+
+
+def _reject(scan: Scan, reason: str, message: str) -> None:
+    scan.outcome, scan.reason, scan.message = "rejected", reason, message
+
+
+def _act(uow: UnitOfWork, ctx: Context, scanner: Scanner, scan: Scan, act: Act) -> None:
+    item = catalog.find_item(uow, gtin=act.label.gtin, hibc_code=act.label.hibc_code)
+    scan.applied_quantity = act.quantity
+    if item is None:
+        scan.outcome, scan.reason = "pending", "unknown_gtin"
+        scan.message = "no item has this code yet: a manager maps it (POST /api/v1/scans/<id>/resolve)"
+        store_state(scanner, act.state, ctx)  # the quantity went with this scan
+        return
+    scan.item_id = item.id
+    savepoint = uow.session.begin_nested()
+    try:
+        movements, lot_id, warnings = _apply(uow, ctx, scan, item, act)
+        savepoint.commit()
+    except DomainError as exc:
+        savepoint.rollback()
+        _reject(scan, exc.code, exc.message)
+        return
+    scan.outcome, scan.lot_id = "applied", lot_id
+    scan.movement_ids = movements
+    scan.warnings = [*scan.warnings, *warnings]
+    scan.message = f"{act.mode.value} {act.quantity} {item.name}"
+    store_state(scanner, act.state, ctx)
+
+
+def _apply(uow: UnitOfWork, ctx: Context, scan: Scan, item: Item, act: Act) -> tuple[list[int], int | None, list[str]]:
+    """Apply `act` for `scan` at the location the station had when it was scanned."""
+    loc = scan.location_id
+    label, qty = act.label, act.quantity
+    if act.mode is Mode.RECEIVE:
+        lot = _receiving_lot(uow, ctx, item, label.lot, label.expiry)
+        _, ms = stock.receive(uow, ctx, item_id=item.id, location_id=loc, lot_number=lot.lot_number,
+                              expiry=lot.expiry, quantity=qty)
+        return [m.id for m in ms], lot.id, []
+    if act.mode is Mode.COUNT:
+        lot = _receiving_lot(uow, ctx, item, label.lot, label.expiry)
+        uow.session.add(CountLine(scanner_id=scan.scanner_id, location_id=loc, item_id=item.id, lot_id=lot.id,
+                                  quantity=qty, scan_id=scan.id, closed=False))
+        return [], lot.id, []
+    lot_id = _existing_lot(uow, item, label.lot, label.expiry).id if label.lot else None
+    if act.mode is Mode.CONSUME:
+        warnings = _fefo_warning(uow, ctx, item.id, loc, lot_id) if lot_id else []
+        ms = stock.consume(uow, ctx, item_id=item.id, location_id=loc, quantity=qty, lot_id=lot_id)
+        return [m.id for m in ms], lot_id, warnings
+    target = location_by_code(uow, act.target_location or "")
+    if target is None:
+        raise ScanRejected(f"no location with code {act.target_location!r}", code="unknown_location")
+    ms = stock.transfer(uow, ctx, item_id=item.id, location_id=loc, to_location_id=target.id, quantity=qty,
+                        lot_id=lot_id, reference=f"station:{scan.scanner_id}")
+    return [m.id for m in ms], lot_id, []
+
+
+def _receiving_lot(uow: UnitOfWork, ctx: Context, item: Item, lot_number: str | None, expiry: date | None) -> Lot:
+    """The label's lot, created on first sight. A label without an expiry reuses the one lot of that
+    number and never erases its stored expiry; without any such lot it is refused."""
+    if not lot_number:
+        raise ScanRejected("the label carries no lot number", code="missing_lot")
+    if expiry is not None:
+        return stock.find_or_create_lot(uow, ctx, item.id, lot_number, expiry)
+    return _existing_lot(uow, item, lot_number, None, missing="missing_expiry")
+
+
+def _existing_lot(uow: UnitOfWork, item: Item, lot_number: str | None, expiry: date | None,
+                  missing: str = "unknown_lot") -> Lot:
+    q = select(Lot).where(Lot.item_id == item.id, Lot.lot_number == lot_number)
+    if expiry is not None:
+        q = q.where(Lot.expiry == expiry)
+    lots = list(uow.session.scalars(q.limit(2)))
+    if not lots:
+        raise ScanRejected(f"no lot {lot_number} of {item.name} on record", code=missing)
+    if len(lots) > 1:
+        raise ScanRejected(f"lot {lot_number} exists with several expiry dates: scan a label with its expiry",
+                           code="needs_confirmation")
+    return lots[0]
+
+
+def _fefo_warning(uow: UnitOfWork, ctx: Context, item_id: int, location_id: int, lot_id: int) -> list[str]:
+    """WHO TRS 961 Annex 9 §6.4 (FEFO): name a sooner-expiring usable lot at the same location."""
+    balances = stock.lot_balances(uow, item_id, location_id)
+    chosen = next((b for b in balances if b.lot_id == lot_id), None)
+    usable = fefo.usable(balances, ctx.today)
+    if chosen is None or not usable or usable[0].lot_id == lot_id or usable[0].expiry >= chosen.expiry:
+        return []
+    sooner = uow.session.get(Lot, usable[0].lot_id)
+    return [f"fefo_sooner_lot:{sooner.lot_number if sooner else usable[0].lot_id}"]
+
+
+def _finish_count(uow: UnitOfWork, ctx: Context, scanner: Scanner) -> list[int]:
+    """#DONE: one count movement per lot counted at this station since the count began."""
+    lines = list(uow.session.scalars(select(CountLine).where(CountLine.scanner_id == scanner.id,
+                                                             CountLine.closed.is_(False))))
+    totals: dict[tuple[int, int, int], int] = {}
+    for line in lines:
+        key = (line.item_id, line.lot_id, line.location_id)
+        totals[key] = totals.get(key, 0) + line.quantity
+        line.closed = True
+    movement_ids: list[int] = []
+    for (item_id, lot_id, location_id), counted in sorted(totals.items()):
+        ms, _ = stock.count(uow, ctx, item_id=item_id, location_id=location_id, lot_id=lot_id,
+                            counted_quantity=counted, reason=f"station count at {scanner.id}")
+        movement_ids += [m.id for m in ms]
+    return movement_ids
+
+
+def resolve(uow: UnitOfWork, ctx: Context, scan_id: int, item_id: int) -> Scan:
+    """A manager maps a pending scan's code to an item; the scan is then applied exactly once, with
+    the station's mode, quantity and location as they were when it was scanned."""
+    scan = uow.session.get(Scan, scan_id, with_for_update=True)
+    if scan is None:
+        raise NotFound(f"scan {scan_id} not found", code="scan_not_found")
+    if scan.outcome != "pending":
+        raise Conflict(f"scan {scan_id} is {scan.outcome}, not pending", code="not_pending")
+    item = catalog.get_item(uow, item_id)
+    catalog.add_identifier(uow, item, gtin=scan.gtin, hibc_code=scan.hibc_code if not scan.gtin else None)
+    scanner = get_scanner(uow, scan.scanner_id)
+    label = Label(kind=scan.kind, gtin=scan.gtin, hibc_code=scan.hibc_code, lot=scan.lot_number, expiry=scan.expiry)
+    act = Act(Mode(scan.mode), label, scan.applied_quantity or 1, scan.target_location, state_of(scanner))
+    scan.item_id = item.id
+    scan.resolved_at, scan.resolved_by = ctx.now, ctx.actor
+    savepoint = uow.session.begin_nested()
+    try:
+        movements, lot_id, warnings = _apply(uow, ctx, scan, item, act)
+        savepoint.commit()
+    except DomainError as exc:
+        savepoint.rollback()
+        _reject(scan, exc.code, exc.message)
+        return scan
+    scan.outcome, scan.reason, scan.lot_id, scan.movement_ids = "applied", None, lot_id, movements
+    scan.warnings = [*scan.warnings, *warnings]
+    scan.message = f"resolved by {ctx.actor}: {scan.mode} {act.quantity} {item.name}"
+    return scan
+
+
+def scan_to_dict(s: Scan) -> dict[str, Any]:
+    return {"id": s.id, "scanner_id": s.scanner_id, "received_at": s.received_at, "raw": s.raw, "kind": s.kind,
+            "symbology": s.symbology, "gtin": s.gtin, "hibc_code": s.hibc_code, "lot_number": s.lot_number,
+            "expiry": s.expiry, "quantity": s.applied_quantity, "mode": s.mode, "location_id": s.location_id,
+            "target_location": s.target_location, "outcome": s.outcome, "reason": s.reason, "message": s.message,
+            "warnings": s.warnings, "movement_ids": s.movement_ids, "item_id": s.item_id, "lot_id": s.lot_id,
+            "resolved_at": s.resolved_at, "resolved_by": s.resolved_by, "parsed": s.parsed}
+
+
+def list_scans(uow: UnitOfWork, *, scanner_id: str | None, outcome: str | None, reason: str | None,
+               after_id: int | None = None, limit: int | None, cursor: str | None) -> Page:
+    """Scans newest first (or, with `after_id`, the ones after it, oldest first: for live feeds)."""
+    q = select(Scan)
+    if scanner_id:
+        q = q.where(Scan.scanner_id == scanner_id)
+    if outcome:
+        q = q.where(Scan.outcome == outcome)
+    if reason:
+        q = q.where(Scan.reason == reason)
+    if after_id is not None:
+        q = q.where(Scan.id > after_id)
+        return page_by_id(uow.session, q, Scan.id, limit=limit, cursor=cursor, to_dict=scan_to_dict)
+    return page_by_id(uow.session, q, Scan.id, limit=limit, cursor=cursor, to_dict=scan_to_dict, newest_first=True)
+
+
+def get_scan(uow: UnitOfWork, scan_id: int) -> Scan:
+    scan = uow.session.get(Scan, scan_id)
+    if scan is None:
+        raise NotFound(f"scan {scan_id} not found", code="scan_not_found")
+    return scan

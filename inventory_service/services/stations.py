@@ -1,0 +1,92 @@
+"""Scanner stations: registered from INVENTORY_SCANNERS, their state edited through the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from devices.serial import ScannerConfig
+
+from ..db.models import Location, Scanner
+from ..db.uow import UnitOfWork
+from ..domain.errors import InvalidRequest, NotFound
+from ..domain.station import Mode, StationState
+from .context import Context
+
+
+def scanner_to_dict(s: Scanner, location_code: str | None = None) -> dict[str, Any]:
+    return {"id": s.id, "url": s.url, "port_settings": s.port_settings, "location_id": s.location_id,
+            "location_code": location_code, "home_mode": s.home_mode, "mode": s.mode,
+            "pending_quantity": s.pending_quantity, "target_location": s.target_location,
+            "count_open": s.count_open, "updated_at": s.updated_at}
+
+
+def state_of(s: Scanner) -> StationState:
+    return StationState(Mode(s.mode), Mode(s.home_mode), s.pending_quantity, s.target_location, s.count_open)
+
+
+def store_state(s: Scanner, state: StationState, ctx: Context) -> None:
+    s.mode, s.home_mode = state.mode.value, state.home_mode.value
+    s.pending_quantity, s.target_location = state.pending_quantity, state.target_location
+    s.count_open = state.count_open
+    s.updated_at = ctx.now
+
+
+def location_by_code(uow: UnitOfWork, code: str) -> Location | None:
+    return uow.session.scalar(select(Location).where(Location.code == code))
+
+
+def register(uow: UnitOfWork, ctx: Context, config: ScannerConfig) -> Scanner:
+    """Create the station on first sight; afterwards only its port settings follow the configuration,
+    so a location or mode changed through the API survives a restart."""
+    loc = location_by_code(uow, config.location)
+    if loc is None:
+        raise InvalidRequest(f"scanner {config.id}: no location with code {config.location!r}", code="bad_location")
+    settings = {"baudrate": config.baudrate, "parity": config.parity, "bytesize": config.bytesize,
+                "stopbits": config.stopbits, "idle_ms": config.idle_ms, "dedupe_ms": config.dedupe_ms}
+    scanner = uow.session.get(Scanner, config.id)
+    if scanner is None:
+        scanner = Scanner(id=config.id, url=config.url, port_settings=settings, location_id=loc.id,
+                          home_mode=config.mode, mode=config.mode, count_open=False, updated_at=ctx.now)
+        uow.session.add(scanner)
+    else:
+        scanner.url, scanner.port_settings = config.url, settings
+    uow.session.flush()
+    return scanner
+
+
+def get_scanner(uow: UnitOfWork, scanner_id: str, *, lock: bool = False) -> Scanner:
+    q = select(Scanner).where(Scanner.id == scanner_id)
+    if lock:
+        q = q.with_for_update()
+    scanner = uow.session.scalar(q)
+    if scanner is None:
+        raise NotFound(f"scanner {scanner_id!r} not found", code="scanner_not_found")
+    return scanner
+
+
+def list_scanners(uow: UnitOfWork) -> list[dict[str, Any]]:
+    rows = uow.session.execute(select(Scanner, Location.code).join(Location, Location.id == Scanner.location_id)
+                               .order_by(Scanner.id))
+    return [scanner_to_dict(s, code) for s, code in rows]
+
+
+def update_scanner(uow: UnitOfWork, ctx: Context, scanner_id: str, *, location_id: int | None = None,
+                   mode: str | None = None) -> Scanner:
+    """Move a station to another location or change its home mode (the current mode follows)."""
+    scanner = get_scanner(uow, scanner_id, lock=True)
+    if location_id is not None:
+        if uow.session.get(Location, location_id) is None:
+            raise NotFound(f"location {location_id} not found", code="location_not_found")
+        scanner.location_id = location_id
+    if mode is not None:
+        new = Mode(mode)
+        if scanner.count_open:
+            raise InvalidRequest("a count is open at this station: finish it with #DONE first", code="count_open")
+        scanner.home_mode = scanner.mode = new.value
+        scanner.pending_quantity = None
+        scanner.target_location = None
+    scanner.updated_at = ctx.now
+    uow.session.flush()
+    return scanner
