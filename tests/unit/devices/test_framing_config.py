@@ -1,0 +1,85 @@
+"""Scanner definitions (INVENTORY_SCANNERS) are validated at start-up with clear messages."""
+
+import json
+
+import pytest
+
+from devices.serial.config import ScannerConfig, scanners_from_json
+
+BASE = {"id": "stockroom-1", "url": "/dev/serial/by-id/usb-Honeywell-if00", "location": "STOCK"}
+
+
+def test_contract_example_is_accepted_with_defaults():
+    config = ScannerConfig.from_dict(BASE)
+    assert (config.baudrate, config.parity, config.bytesize, config.stopbits) == (9600, "N", 8, 1)
+    assert (config.mode, config.idle_ms, config.dedupe_ms) == ("receive", 50, 1000)
+
+
+def test_full_definition_is_normalised():
+    config = ScannerConfig.from_dict(
+        {**BASE, "baudrate": 19200, "parity": "o", "bytesize": 7, "stopbits": 1.5, "mode": "COUNT",
+         "idle_ms": 0, "dedupe_ms": 0}
+    )
+    assert (config.parity, config.mode, config.stopbits, config.bytesize) == ("O", "count", 1.5, 7)
+
+
+def test_config_is_frozen():
+    config = ScannerConfig.from_dict(BASE)
+    with pytest.raises(AttributeError):
+        config.url = "loop://"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"id": "bad id!"}, "id must be"),
+        ({"url": ""}, "url must be a non-empty string"),
+        ({"location": 7}, "location must be a non-empty string"),
+        ({"mode": "sell"}, "mode must be one of receive, consume, count, transfer"),
+        ({"parity": "X"}, "parity must be one of N, E, O, M, S"),
+        ({"baudrate": "9600"}, "baudrate must be a positive integer"),
+        ({"baudrate": True}, "baudrate must be a positive integer"),
+        ({"bytesize": 9}, "bytesize must be one of 5, 6, 7, 8"),
+        ({"stopbits": 3}, "stopbits must be 1, 1.5 or 2"),
+        ({"idle_ms": -5}, "idle_ms must be an integer from 0 to 10000"),
+        ({"dedupe_ms": 1.5}, "dedupe_ms must be an integer from 0 to 60000"),
+        ({"baud": 9600}, "unknown field"),
+    ],
+)
+def test_bad_field_is_named_in_the_error(change, message):
+    with pytest.raises(ValueError, match=message):
+        ScannerConfig.from_dict({**BASE, **change})
+
+
+def test_missing_required_field_is_named():
+    with pytest.raises(ValueError, match=r"'stockroom-1': missing field.*location"):
+        ScannerConfig.from_dict({"id": "stockroom-1", "url": "loop://"})
+
+
+def test_not_an_object_is_an_error():
+    with pytest.raises(ValueError, match="must be an object"):
+        ScannerConfig.from_dict(["stockroom-1"])  # type: ignore[arg-type]
+
+
+def test_scanners_from_a_json_list_and_from_a_file(tmp_path):
+    raw = json.dumps([BASE, {**BASE, "id": "room-2", "url": "socket://10.0.0.5:4001"}])
+    assert [c.id for c in scanners_from_json(raw)] == ["stockroom-1", "room-2"]
+    path = tmp_path / "scanners.json"
+    path.write_text(raw)
+    assert scanners_from_json(str(path)) == scanners_from_json(raw)
+    assert scanners_from_json("  ") == ()
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("[1]", r"INVENTORY_SCANNERS\[0\]: a scanner definition must be an object"),
+        ("[{", "invalid JSON"),
+        (json.dumps([BASE, BASE]), "duplicate id"),
+        (json.dumps([BASE, {**BASE, "id": "other"}]), "duplicate url"),
+        ("/nonexistent/scanners.json", "cannot read"),
+    ],
+)
+def test_bad_scanner_list_is_explained(raw, message):
+    with pytest.raises(ValueError, match=message):
+        scanners_from_json(raw)
