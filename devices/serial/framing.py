@@ -26,7 +26,8 @@ _PRINTABLE = re.compile(r"[\x21-\x7e\xa0-\xff]")
 @dataclass(frozen=True, slots=True)
 class Frame:
     """One framed read. `monotonic` is when its last byte arrived; `rejected` is None for a frame to
-    parse, else the reason to store it as a rejected input."""
+    parse, else the reason code to store it as a rejected input: `too_long`, `noise` (no printable
+    character), `cut_by_port_loss` or `cut_by_stop` (a frame started when the port went away)."""
 
     text: str
     monotonic: float
@@ -93,14 +94,14 @@ class Framer:
         self._buf += piece
         if len(self._buf) > self._max_len:
             text = self._buf[: self._max_len].decode("latin-1")
-            out.append(Frame(text, now, f"frame longer than {self._max_len} bytes (truncated)"))
+            out.append(Frame(text, now, "too_long"))
             self._buf.clear()
             self._discarding = True
 
     def _end(self, at: float, out: list[Frame]) -> None:
         if self._buf:
             text = self._buf.decode("latin-1")
-            rejected = None if _PRINTABLE.search(text) else "no printable characters"
+            rejected = None if _PRINTABLE.search(text) else "noise"
             out.append(Frame(text, at, rejected))
         self._buf.clear()
         self._discarding = False

@@ -148,7 +148,7 @@ class ScannerReader(threading.Thread):
         framer = Framer(self.config.idle_ms, self._max_len)
         started = now = time.monotonic()
         got_data = False
-        reason = "reader stopped mid-frame"
+        reason = "cut_by_stop"
         try:
             while not self._halt.is_set():
                 data = port.read(max(1, port.in_waiting))
@@ -157,7 +157,7 @@ class ScannerReader(threading.Thread):
                 for frame in framer.feed(data, now):
                     self._deliver(frame, now)
         except Exception as exc:
-            reason = "port lost mid-frame"
+            reason = "cut_by_port_loss"
             self._port_error("port lost", exc)
         finally:
             with contextlib.suppress(Exception):

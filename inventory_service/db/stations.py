@@ -27,6 +27,9 @@ class Scanner(Base):
     target_location: Mapped[str | None] = mapped_column(String(64))
     count_open: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    port_state: Mapped[str] = mapped_column(String(16), default="unknown")  # open / disconnected / stopped
+    port_detail: Mapped[str | None] = mapped_column(Text)
+    port_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Scan(Base):
@@ -55,6 +58,7 @@ class Scan(Base):
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
     target_location: Mapped[str | None] = mapped_column(String(64))
     applied_quantity: Mapped[int | None]
+    rereads: Mapped[int] = mapped_column(default=0)  # presentation re-reads of this frame, suppressed
     outcome: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(String(32))
     message: Mapped[str | None] = mapped_column(Text)

@@ -62,8 +62,15 @@ class ScannerIngest:
         log.info("scanner ingest: %d scanner(s) started", len(self.readers))
 
     def _on_status(self, status: ScannerStatus) -> None:
+        """Record the port's state on the station (the reader logs the change itself)."""
         self.status[status.scanner_id] = status
-        log.info("scanner %s: %s %s", status.scanner_id, status.state, status.detail)
+        try:
+            with self.db.unit_of_work() as uow:
+                stations.set_port_state(uow, self._context(status.scanner_id), status.scanner_id,
+                                        str(status.state), status.detail)
+                uow.commit()
+        except Exception:
+            log.exception("scanner %s: could not record port state %s", status.scanner_id, status.state)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the readers, then let the consumer record what is already queued."""
@@ -102,6 +109,7 @@ class ScannerIngest:
         ctx = self._context(frame.scanner_id)
         parsed = parse_scan(frame.text, today=ctx.today)
         with self.db.unit_of_work() as uow:
-            scan = scans.record(uow, ctx, frame.scanner_id, parsed, rejected=frame.rejected)
+            scan = scans.record(uow, ctx, frame.scanner_id, parsed, rejected=frame.rejected,
+                                rereads_before=frame.suppressed_duplicates)
             uow.commit()
             return scan.id

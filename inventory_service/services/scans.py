@@ -56,16 +56,26 @@ def label_of(parsed: ScanData) -> Label:
 
 
 def record(uow: UnitOfWork, ctx: Context, scanner_id: str, parsed: ScanData, *,
-           rejected: str | None = None) -> Scan:
-    """Store and act on one frame from `scanner_id`. `rejected` marks a frame the reader already
-    refused (too long, a suppressed re-read): it is stored with that reason and not parsed further."""
+           rejected: str | None = None, rereads_before: int = 0) -> Scan:
+    """Store and act on one frame from `scanner_id`.
+
+    `rejected` marks a frame the reader already refused (too long, noise, cut off by an unplug): it
+    is stored with that reason and not acted on. `rereads_before` is the number of presentation
+    re-reads of the station's previous frame that the reader suppressed: they are counted on that
+    frame's row (`rereads`), so every frame that came in is accounted for.
+    """
     scanner = get_scanner(uow, scanner_id, lock=True)
+    if rereads_before:
+        previous = uow.session.scalar(select(Scan).where(Scan.scanner_id == scanner_id)
+                                      .order_by(Scan.id.desc()).limit(1))
+        if previous is not None:
+            previous.rereads += rereads_before
     label = label_of(parsed)
     scan = Scan(scanner_id=scanner.id, received_at=ctx.now, raw=escape_raw(parsed.raw), kind=parsed.kind,
                 symbology=parsed.symbology, gtin=parsed.gtin, hibc_code=label.hibc_code, lot_number=parsed.lot,
                 expiry=parsed.expiry, quantity=parsed.quantity, parsed=parsed.to_dict(), mode=scanner.mode,
                 location_id=scanner.location_id, target_location=scanner.target_location,
-                warnings=list(parsed.warnings), movement_ids=[], outcome="rejected")
+                warnings=list(parsed.warnings), movement_ids=[], outcome="rejected", rereads=0)
     uow.session.add(scan)
     uow.session.flush()
     if rejected is not None:
@@ -226,7 +236,7 @@ def scan_to_dict(s: Scan) -> dict[str, Any]:
             "expiry": s.expiry, "quantity": s.applied_quantity, "mode": s.mode, "location_id": s.location_id,
             "target_location": s.target_location, "outcome": s.outcome, "reason": s.reason, "message": s.message,
             "warnings": s.warnings, "movement_ids": s.movement_ids, "item_id": s.item_id, "lot_id": s.lot_id,
-            "resolved_at": s.resolved_at, "resolved_by": s.resolved_by, "parsed": s.parsed}
+            "resolved_at": s.resolved_at, "resolved_by": s.resolved_by, "rereads": s.rereads, "parsed": s.parsed}
 
 
 def list_scans(uow: UnitOfWork, *, scanner_id: str | None, outcome: str | None, reason: str | None,

@@ -19,7 +19,8 @@ def scanner_to_dict(s: Scanner, location_code: str | None = None) -> dict[str, A
     return {"id": s.id, "url": s.url, "port_settings": s.port_settings, "location_id": s.location_id,
             "location_code": location_code, "home_mode": s.home_mode, "mode": s.mode,
             "pending_quantity": s.pending_quantity, "target_location": s.target_location,
-            "count_open": s.count_open, "updated_at": s.updated_at}
+            "count_open": s.count_open, "updated_at": s.updated_at, "port_state": s.port_state,
+            "port_detail": s.port_detail, "port_changed_at": s.port_changed_at}
 
 
 def state_of(s: Scanner) -> StationState:
@@ -48,12 +49,19 @@ def register(uow: UnitOfWork, ctx: Context, config: ScannerConfig) -> Scanner:
     scanner = uow.session.get(Scanner, config.id)
     if scanner is None:
         scanner = Scanner(id=config.id, url=config.url, port_settings=settings, location_id=loc.id,
-                          home_mode=config.mode, mode=config.mode, count_open=False, updated_at=ctx.now)
+                          home_mode=config.mode, mode=config.mode, count_open=False, updated_at=ctx.now,
+                          port_state="unknown")
         uow.session.add(scanner)
     else:
         scanner.url, scanner.port_settings = config.url, settings
     uow.session.flush()
     return scanner
+
+
+def set_port_state(uow: UnitOfWork, ctx: Context, scanner_id: str, state: str, detail: str) -> None:
+    """The reader opened, lost or closed the port: visible to the manager as the station's health."""
+    scanner = get_scanner(uow, scanner_id)
+    scanner.port_state, scanner.port_detail, scanner.port_changed_at = state, detail[:500] or None, ctx.now
 
 
 def get_scanner(uow: UnitOfWork, scanner_id: str, *, lock: bool = False) -> Scanner:

@@ -40,6 +40,9 @@ def upgrade() -> None:
     sa.Column('target_location', sa.String(length=64), nullable=True),
     sa.Column('count_open', sa.Boolean(), nullable=False),
     sa.Column('updated_at', inventory_service.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('port_state', sa.String(length=16), nullable=False),
+    sa.Column('port_detail', sa.Text(), nullable=True),
+    sa.Column('port_changed_at', inventory_service.db.base.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['location_id'], ['locations.id'], name=op.f('fk_scanners_location_id_locations')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_scanners'))
     )
@@ -60,6 +63,7 @@ def upgrade() -> None:
     sa.Column('location_id', sa.Integer(), nullable=False),
     sa.Column('target_location', sa.String(length=64), nullable=True),
     sa.Column('applied_quantity', sa.Integer(), nullable=True),
+    sa.Column('rereads', sa.Integer(), nullable=False),
     sa.Column('outcome', sa.String(length=16), nullable=False),
     sa.Column('reason', sa.String(length=32), nullable=True),
     sa.Column('message', sa.Text(), nullable=True),

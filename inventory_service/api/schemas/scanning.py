@@ -23,6 +23,9 @@ class ScannerOut(Strict):
     target_location = fields.String(allow_none=True)
     count_open = fields.Boolean(required=True)
     updated_at = fields.DateTime(required=True)
+    port_state = fields.String(required=True, metadata={"description": "unknown, open, disconnected, stopped"})
+    port_detail = fields.String(allow_none=True)
+    port_changed_at = fields.DateTime(allow_none=True)
 
 
 class ScannerList(Strict):
@@ -59,6 +62,7 @@ class ScanOut(Strict):
     lot_id = fields.Integer(allow_none=True)
     resolved_at = fields.DateTime(allow_none=True)
     resolved_by = fields.String(allow_none=True)
+    rereads = fields.Integer(required=True, metadata={"description": "suppressed presentation re-reads of this frame"})
     parsed = fields.Dict(required=True)
 
 

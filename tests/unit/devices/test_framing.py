@@ -98,7 +98,7 @@ def test_bytes_are_decoded_as_latin1_losslessly():
 def test_over_long_frame_is_rejected_truncated_and_framing_resumes():
     framer = Framer(max_len=10)
     out = framer.feed(b"0123456789ABC", 0.0)
-    assert [(f.text, f.rejected) for f in out] == [("0123456789", "frame longer than 10 bytes (truncated)")]
+    assert [(f.text, f.rejected) for f in out] == [("0123456789", "too_long")]
     assert framer.feed(b"DEF" * 50, 0.001) == []  # the rest of the long frame is discarded
     assert texts(framer.feed(b"GHI\rOK\r", 0.002)) == ["OK"]
 
@@ -118,7 +118,7 @@ def test_frame_of_exactly_the_cap_is_accepted():
 
 def test_line_noise_is_emitted_as_rejected_not_dropped():
     frames = Framer().feed(b"\x00\x00\x1d \x7f\r", 0.0)
-    assert [(f.text, f.rejected) for f in frames] == [("\x00\x00\x1d \x7f", "no printable characters")]
+    assert [(f.text, f.rejected) for f in frames] == [("\x00\x00\x1d \x7f", "noise")]
 
 
 def test_flush_returns_a_started_frame_as_rejected():
