@@ -121,6 +121,7 @@ class Api:
 
     def call(self, method: str, path: str, *, role: str = "admin", expect: int | None = None, **kw: Any) -> Any:
         headers = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
+        headers.update(kw.pop("headers", {}))
         response = self.client.open(path, method=method, headers=headers, **kw)
         if expect is not None:
             assert response.status_code == expect, (response.status_code, response.get_json())
