@@ -1,0 +1,48 @@
+"""Excursions: every continuous out-of-range run in one direction (CDC: any reading outside the
+recommended range is an excursion; there is no minimum duration)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from .ranges import Direction, Range
+from .timeline import Segment
+
+
+@dataclass(frozen=True)
+class Excursion:
+    kind: Direction
+    start: datetime
+    end: datetime
+    peak_c: float
+    ongoing: bool  # the run reaches the end of the data: it may go on
+
+    @property
+    def duration_min(self) -> float:
+        return (self.end - self.start).total_seconds() / 60
+
+
+def find(segs: list[Segment], unit: Range, *, data_end: datetime | None = None) -> list[Excursion]:
+    """Runs of out-of-range segments in one direction; a no-data segment or an in-range reading ends
+    a run. `data_end` (default: the last segment's end) marks runs that reach it as ongoing."""
+    out: list[Excursion] = []
+    run: list[Segment] = []
+    kind: Direction | None = None
+
+    def close() -> None:
+        if run and kind is not None:
+            temps = [s.temp_c for s in run if s.temp_c is not None]
+            peak = max(temps) if kind is Direction.HIGH else min(temps)
+            end = run[-1].end
+            out.append(Excursion(kind, run[0].start, end, peak, ongoing=end >= (data_end or segs[-1].end)))
+
+    for s in segs:
+        d = unit.classify(s.temp_c) if s.temp_c is not None else None
+        if d is not None and d is kind:
+            run.append(s)
+            continue
+        close()
+        run, kind = ([s], d) if d is not None else ([], None)
+    close()
+    return out
