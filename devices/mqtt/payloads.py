@@ -1,0 +1,114 @@
+"""Validation of `coldchain/<sensor_id>/reading` and `.../status` payloads.
+
+Contract (ARCHITECTURE §4): a JSON object `{"seq": int, "ts": RFC 3339 with zone, "temp_c": float}` with
+optional `battery_pct` and `door_open`, or a JSON array of such objects (backfill after an outage,
+oldest first). Anything else raises PayloadError with a reason a person can act on; the caller
+stores the payload as rejected. Timestamps must carry a zone: a logger's local time without an
+offset cannot be placed in time.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+MAX_BATCH = 10_000  # a logger's buffer (DDL requirement: at least 4,000 readings) fits
+TEMP_LIMITS = (-150.0, 150.0)  # beyond any vaccine store: a sensor fault, not a temperature
+KNOWN_FIELDS = {"seq", "ts", "temp_c", "battery_pct", "door_open"}
+
+
+class PayloadError(ValueError):
+    """The payload breaks the contract; `str(exc)` is the reason stored with it."""
+
+
+@dataclass(frozen=True)
+class TemperatureReading:
+    sensor_id: str
+    seq: int
+    ts: datetime
+    temp_c: float
+    battery_pct: float | None = None
+    door_open: bool | None = None
+
+
+def topic_device(topic: str, prefix: str, suffix: str) -> str:
+    """The device id in `<prefix>/<id>/<suffix>` (ids are `[A-Za-z0-9._-]{1,64}`)."""
+    parts = topic.split("/")
+    if len(parts) != 3 or parts[0] != prefix or parts[2] != suffix or not ID.match(parts[1]):
+        raise PayloadError(f"topic {topic!r} is not {prefix}/<id>/{suffix} with an id of [A-Za-z0-9._-]{{1,64}}")
+    return parts[1]
+
+
+def _number(value: object, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise PayloadError(f"{name} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _one(sensor_id: str, obj: object, index: int | None) -> TemperatureReading:
+    where = f"item {index}: " if index is not None else ""
+    if not isinstance(obj, dict):
+        raise PayloadError(f"{where}expected a JSON object, got {type(obj).__name__}")
+    unknown = set(obj) - KNOWN_FIELDS
+    if unknown:
+        raise PayloadError(f"{where}unknown field(s) {', '.join(sorted(unknown))}")
+    seq = obj.get("seq")
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq < 2**63:
+        raise PayloadError(f"{where}seq must be a non-negative integer, got {seq!r}")
+    ts_raw = obj.get("ts")
+    if not isinstance(ts_raw, str):
+        raise PayloadError(f"{where}ts must be an RFC 3339 string, got {ts_raw!r}")
+    try:
+        ts = datetime.fromisoformat(ts_raw.replace("z", "Z").replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise PayloadError(f"{where}ts {ts_raw!r} is not RFC 3339") from exc
+    if ts.tzinfo is None or ts.utcoffset() is None:
+        raise PayloadError(f"{where}ts {ts_raw!r} has no time zone offset")
+    temp = _number(obj.get("temp_c"), f"{where}temp_c")
+    if not TEMP_LIMITS[0] <= temp <= TEMP_LIMITS[1]:
+        raise PayloadError(f"{where}temp_c {temp} is outside {TEMP_LIMITS[0]}..{TEMP_LIMITS[1]} °C (sensor fault?)")
+    battery = obj.get("battery_pct")
+    if battery is not None:
+        battery = _number(battery, f"{where}battery_pct")
+        if not 0 <= battery <= 100:
+            raise PayloadError(f"{where}battery_pct must be 0..100, got {battery}")
+    door = obj.get("door_open")
+    if door is not None and not isinstance(door, bool):
+        raise PayloadError(f"{where}door_open must be true or false, got {door!r}")
+    return TemperatureReading(sensor_id, seq, ts, temp, battery, door)
+
+
+def parse_reading_payload(topic: str, payload: bytes, *, now: datetime,
+                          max_future: timedelta = timedelta(minutes=10)) -> list[TemperatureReading]:
+    """All readings of one message, or PayloadError. A reading stamped more than `max_future`
+    ahead of `now` is refused (a logger clock gone wrong would otherwise hide real data)."""
+    sensor_id = topic_device(topic, "coldchain", "reading")
+    try:
+        data = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PayloadError(f"not UTF-8 JSON: {exc}") from exc
+    if isinstance(data, list):
+        if not data:
+            raise PayloadError("empty array")
+        if len(data) > MAX_BATCH:
+            raise PayloadError(f"array of {len(data)} readings is over the limit of {MAX_BATCH}")
+        readings = [_one(sensor_id, item, i) for i, item in enumerate(data)]
+    else:
+        readings = [_one(sensor_id, data, None)]
+    late = [r for r in readings if r.ts - now > max_future]
+    if late:
+        raise PayloadError(f"ts {late[0].ts.isoformat()} is in the future (device clock wrong?)")
+    return readings
+
+
+def parse_status_payload(topic: str, payload: bytes) -> tuple[str, str]:
+    """(sensor_id, "online" | "offline") from `coldchain/<id>/status`."""
+    sensor_id = topic_device(topic, "coldchain", "status")
+    text = payload.decode("utf-8", errors="replace").strip().lower()
+    if text not in ("online", "offline"):
+        raise PayloadError(f"status must be online or offline, got {text[:40]!r}")
+    return sensor_id, text

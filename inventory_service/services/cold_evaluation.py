@@ -1,0 +1,197 @@
+"""Re-evaluating a storage unit after new readings: excursions, alarms, holds on exposed lots, alerts.
+
+Late readings are placed at their timestamp: evaluation restarts from the earliest new reading,
+reaching back far enough to see whole runs and the whole site day, so an excursion found in
+backfilled data raises its alarm when the data arrives, stamped with the time it really started.
+Everything is upserted, so evaluating the same data twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+
+from ..db.models import (
+    Alarm,
+    Balance,
+    Excursion,
+    Lot,
+    LotHold,
+    Movement,
+    Reading,
+    Sensor,
+    SensorAssignment,
+    StorageUnit,
+)
+from ..db.uow import UnitOfWork
+from ..domain.coldchain import alarms as alarm_rules
+from ..domain.coldchain import excursions as runs
+from ..domain.coldchain.alarms import AlarmEvent, day_bounds
+from ..domain.coldchain.ranges import AlarmRule, Range
+from ..domain.coldchain.timeline import Reading as Point
+from ..domain.coldchain.timeline import segments
+from ..domain.lots import LotStatus
+from . import alerts
+from .context import Context
+
+GRACE_FACTOR = 1.0  # a reading stands for its interval plus one more interval of grace
+
+
+def cap_of(uow: UnitOfWork, unit_id: int) -> timedelta:
+    intervals = uow.session.scalars(select(Sensor.interval_min).where(Sensor.storage_unit_id == unit_id)).all()
+    return timedelta(minutes=max(intervals or [5]) * (1 + GRACE_FACTOR))
+
+
+def _window_start(uow: UnitOfWork, ctx: Context, unit: StorageUnit, since: datetime, cap: timedelta) -> datetime:
+    rules = [AlarmRule.from_dict(r) for r in unit.alarm_rules]
+    longest = max([r.delay_min for r in rules] + [unit.no_data_min], default=60)
+    day_start, _ = day_bounds(since.astimezone(ctx.tz).date(), ctx.tz)
+    start = min(since - timedelta(minutes=longest) - cap, day_start - cap)
+    # Never cut a stored excursion in two: begin where the one spanning `start` began.
+    spanning = uow.session.scalar(select(Excursion.start).where(
+        Excursion.storage_unit_id == unit.id, Excursion.start < start, Excursion.end >= start)
+        .order_by(Excursion.start).limit(1))
+    return min(start, spanning) if spanning else start
+
+
+def evaluate(uow: UnitOfWork, ctx: Context, unit_id: int, since: datetime) -> list[Alarm]:
+    """Evaluate `unit_id` from `since` to now; return the alarms that fired in this evaluation."""
+    unit = uow.session.get(StorageUnit, unit_id)
+    if unit is None:
+        return []
+    cap = cap_of(uow, unit_id)
+    start = _window_start(uow, ctx, unit, since, cap)
+    rows = uow.session.execute(select(Reading.ts, Reading.temp_c).where(
+        Reading.storage_unit_id == unit_id, Reading.ts >= start, Reading.ts <= ctx.now).order_by(Reading.ts)).all()
+    if not rows:
+        return []
+    rng = Range(unit.min_c, unit.max_c)
+    segs = segments([Point(ts, t) for ts, t in rows], cap, ctx.now)
+    stored = {(e.kind, e.start): e for e in _upsert_excursions(uow, ctx, unit, runs.find(segs, rng, data_end=ctx.now),
+                                                               segs)}
+    events = alarm_rules.evaluate([AlarmRule.from_dict(r) for r in unit.alarm_rules], rng, segs, ctx.tz, ctx.now)
+    fired = [a for a in (_upsert_alarm(uow, ctx, unit, ev, stored) for ev in events) if a is not None]
+    fired += _no_data(uow, ctx, unit, start)
+    return fired
+
+
+def _upsert_excursions(uow: UnitOfWork, ctx: Context, unit: StorageUnit, found: list[runs.Excursion],
+                       segs: list[Any]) -> list[Excursion]:
+    out = []
+    for ex in found:
+        temps = [s.temp_c for s in segs if s.temp_c is not None and ex.start <= s.start < ex.end]
+        row = uow.session.scalar(select(Excursion).where(
+            Excursion.storage_unit_id == unit.id, Excursion.kind == ex.kind.value,
+            Excursion.start <= ex.end, Excursion.end >= ex.start).order_by(Excursion.start).limit(1))
+        if row is None:
+            row = Excursion(storage_unit_id=unit.id, kind=ex.kind.value)
+            uow.session.add(row)
+        row.start, row.end, row.ongoing = ex.start, ex.end, ex.ongoing
+        row.peak_c, row.min_c, row.max_c = ex.peak_c, min(temps), max(temps)
+        row.duration_min, row.updated_at = round(ex.duration_min, 1), ctx.now
+        out.append(row)
+    uow.session.flush()
+    for row in out:
+        for hold in uow.session.scalars(select(LotHold).where(LotHold.excursion_id == row.id)):
+            hold.exposure_min = row.duration_min
+    return out
+
+
+def _upsert_alarm(uow: UnitOfWork, ctx: Context, unit: StorageUnit, ev: AlarmEvent,
+                  excursions: dict[tuple[str, datetime], Excursion]) -> Alarm | None:
+    """Store the alarm; return it only when it is new (it fires once)."""
+    alarm = uow.session.scalar(select(Alarm).where(
+        Alarm.storage_unit_id == unit.id, Alarm.rule_index == ev.rule_index,
+        Alarm.condition_start == ev.condition_start))
+    if alarm is not None:
+        if alarm.ended_at != ev.ended_at:
+            alarm.ended_at = ev.ended_at
+            if ev.ended_at is not None and alarm.alert_id is not None:
+                alerts.resolve_alert(uow, ctx, f"alarm:{alarm.id}")
+        return None
+    excursion = next((e for (kind, _), e in excursions.items()
+                      if kind == ev.kind and e.start <= ev.triggered_at <= e.end), None)
+    alarm = Alarm(storage_unit_id=unit.id, rule_index=ev.rule_index, kind=ev.kind, mode=ev.mode,
+                  condition_start=ev.condition_start, triggered_at=ev.triggered_at, ended_at=ev.ended_at,
+                  excursion_id=excursion.id if excursion else None)
+    uow.session.add(alarm)
+    uow.session.flush()
+    held = hold_exposed_lots(uow, ctx, unit, excursion) if excursion is not None else []
+    alert = alerts.raise_alert(
+        uow, ctx, kind="excursion", severity="critical", key=f"alarm:{alarm.id}",
+        subject=f"{unit.name}: temperature {ev.kind} ({ev.mode} {ev.triggered_at - ev.condition_start})",
+        message=(f"{unit.name} has been {ev.kind} since {ev.condition_start.astimezone(ctx.tz):%Y-%m-%d %H:%M} "
+                 f"(range {unit.min_c}..{unit.max_c} °C). {len(held)} lot(s) put on hold: label them "
+                 "DO NOT USE, keep them refrigerated, and record a disposition "
+                 "(CDC: Notify, Document, Contact, Correct)."),
+        details={"storage_unit_id": unit.id, "alarm_id": alarm.id, "excursion_id": alarm.excursion_id,
+                 "held_lot_ids": held, "triggered_at": ev.triggered_at.isoformat()},
+    )
+    alarm.alert_id = alert.id
+    if ev.ended_at is not None:
+        alerts.resolve_alert(uow, ctx, f"alarm:{alarm.id}")
+    return alarm
+
+
+def hold_exposed_lots(uow: UnitOfWork, ctx: Context, unit: StorageUnit, excursion: Excursion) -> list[int]:
+    """Every lot with stock in the unit during the excursion goes on hold, linked to it (CDC: label
+    exposed vaccine "Do Not Use" until the manufacturer or program says otherwise)."""
+    on_hand = dict(uow.session.execute(select(Balance.lot_id, Balance.quantity).where(
+        Balance.location_id == unit.location_id, Balance.quantity > 0)).all())
+    moved_out = uow.session.scalars(select(Movement.lot_id).where(
+        Movement.location_id == unit.location_id, Movement.quantity < 0,
+        Movement.occurred_at >= excursion.start)).all()
+    lot_ids = sorted(set(on_hand) | set(moved_out))
+    for lot_id in lot_ids:
+        if uow.session.scalar(select(LotHold.id).where(LotHold.excursion_id == excursion.id,
+                                                       LotHold.lot_id == lot_id)) is None:
+            uow.session.add(LotHold(excursion_id=excursion.id, lot_id=lot_id, storage_unit_id=unit.id,
+                                    quantity=on_hand.get(lot_id, 0), exposure_min=excursion.duration_min,
+                                    created_at=ctx.now))
+        lot = uow.session.get(Lot, lot_id)
+        if lot is not None and lot.status == LotStatus.AVAILABLE.value:
+            lot.status, lot.status_reason = LotStatus.HOLD.value, f"excursion {excursion.id} in {unit.name}"
+    uow.session.flush()
+    return lot_ids
+
+
+def _no_data(uow: UnitOfWork, ctx: Context, unit: StorageUnit, start: datetime) -> list[Alarm]:
+    fired = []
+    assigned = uow.session.execute(select(SensorAssignment.sensor_id, SensorAssignment.assigned_at).where(
+        SensorAssignment.storage_unit_id == unit.id,
+        or_(SensorAssignment.unassigned_at.is_(None), SensorAssignment.unassigned_at > start))).all()
+    for sensor_id, assigned_at in assigned:
+        times = uow.session.scalars(select(Reading.ts).where(
+            Reading.sensor_id == sensor_id, Reading.ts >= max(start, assigned_at), Reading.ts <= ctx.now)).all()
+        for ev in alarm_rules.no_data(times, unit.no_data_min, max(start, assigned_at), ctx.now):
+            alarm = _upsert_no_data(uow, ctx, unit, sensor_id, ev)
+            if alarm is not None:
+                fired.append(alarm)
+    return fired
+
+
+def _upsert_no_data(uow: UnitOfWork, ctx: Context, unit: StorageUnit, sensor_id: str, ev: AlarmEvent) -> Alarm | None:
+    alarm = uow.session.scalar(select(Alarm).where(and_(
+        Alarm.storage_unit_id == unit.id, Alarm.rule_index == -1, Alarm.condition_start == ev.condition_start)))
+    if alarm is not None:
+        if alarm.ended_at != ev.ended_at:
+            alarm.ended_at = ev.ended_at
+            if ev.ended_at is not None:
+                alerts.resolve_alert(uow, ctx, f"alarm:{alarm.id}")
+        return None
+    alarm = Alarm(storage_unit_id=unit.id, rule_index=-1, kind="no_data", mode="no_data",
+                  condition_start=ev.condition_start, triggered_at=ev.triggered_at, ended_at=ev.ended_at)
+    uow.session.add(alarm)
+    uow.session.flush()
+    alert = alerts.raise_alert(
+        uow, ctx, kind="no_data", severity="warning", key=f"alarm:{alarm.id}",
+        subject=f"{unit.name}: no data from sensor {sensor_id}",
+        message=(f"Sensor {sensor_id} in {unit.name} has sent nothing since "
+                 f"{ev.condition_start.astimezone(ctx.tz):%Y-%m-%d %H:%M}: check the logger, its battery and network."),
+        details={"storage_unit_id": unit.id, "alarm_id": alarm.id, "sensor_id": sensor_id})
+    alarm.alert_id = alert.id
+    if ev.ended_at is not None:
+        alerts.resolve_alert(uow, ctx, f"alarm:{alarm.id}")
+    return alarm

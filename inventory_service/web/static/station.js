@@ -1,0 +1,350 @@
+/* Station screen: shows a scanner's mode and last scans, live.
+ *
+ * The feed is GET <api>/scanners/<id>/events (server-sent events). It needs a bearer token, which
+ * EventSource cannot send, so this reads the stream with fetch() and parses SSE itself. The stream
+ * ends after a while (the server's timeout) or breaks: we reconnect with Last-Event-ID / ?after=.
+ * The token comes from the URL fragment (#token=..., never sent to the server) or the form, and is
+ * kept in sessionStorage (this tab only). Text is only ever set with textContent.
+ */
+"use strict";
+
+const TOKEN_KEY = "inventory.token";
+const MAX_SCANS = 8;
+const STALL_MS = 45000; // the server sends at least a keepalive every 15 s
+const MAX_RETRY_MS = 15000;
+
+const MODES = {
+  receive: "Scan items to receive them into stock",
+  consume: "Scan items to take them out of stock",
+  count: "Scan every item to count it",
+  transfer: "Scan items to move them",
+};
+
+const OUTCOMES = {
+  applied: { icon: "✓", word: "Done" },
+  command: { icon: "➜", word: "Command" },
+  pending: { icon: "…", word: "On hold" },
+  rejected: { icon: "✗", word: "Not done" },
+};
+
+const REASONS = {
+  unknown_gtin: "Unknown product – ask a manager",
+  lot_expired: "Lot expired – do not use",
+  lot_unavailable: "Lot blocked (recall or quarantine)",
+  insufficient_stock: "Not enough stock here",
+  bad_check_character: "Misread – scan again",
+  unparseable: "Barcode not understood",
+  needs_confirmation: "Unclear label – key it in",
+  missing_expiry: "No expiry date on the label",
+  missing_lot: "No lot number on the label",
+  unknown_lot: "Lot not on record",
+  no_target_location: "Scan a #LOC destination first",
+  unknown_location: "Unknown destination",
+  count_open: "Count open – scan #DONE first",
+  bad_quantity: "Quantity out of range",
+  noise: "Scanner noise – nothing read",
+  too_long: "Scan too long – scan again",
+  cut_by_port_loss: "Cut off – scanner unplugged",
+  cut_by_stop: "Cut off – reader stopped",
+};
+
+const WARNINGS = {
+  fefo_sooner_lot: (lot) => `Use lot ${lot} first: it expires sooner`,
+};
+
+const PORT = {
+  open: "Scanner connected",
+  disconnected: "SCANNER DISCONNECTED",
+  stopped: "Scanner reader stopped",
+  unknown: "Scanner status unknown",
+};
+
+/* Server-sent events parser (HTML Living Standard, "Parsing an event stream"). Feed it text in
+ * whatever pieces the network delivers; it calls onEvent({type, data, id}) per complete event. */
+class SSEParser {
+  constructor(onEvent) {
+    this.onEvent = onEvent;
+    this.buffer = "";
+    this.afterCR = false; // the previous piece ended in "\r": a leading "\n" belongs to it
+    this.type = "";
+    this.data = [];
+    this.lastEventId = "";
+    this.retry = null;
+  }
+
+  feed(text) {
+    if (this.afterCR && text.startsWith("\n")) text = text.slice(1);
+    this.afterCR = text.endsWith("\r");
+    const lines = (this.buffer + text).split(/\r\n|\r|\n/);
+    this.buffer = lines.pop();
+    for (const line of lines) this.line(line);
+  }
+
+  line(line) {
+    if (line === "") return this.dispatch();
+    if (line.startsWith(":")) return; // comment (keepalive)
+    const colon = line.indexOf(":");
+    const field = colon < 0 ? line : line.slice(0, colon);
+    let value = colon < 0 ? "" : line.slice(colon + 1);
+    if (value.startsWith(" ")) value = value.slice(1);
+    if (field === "event") this.type = value;
+    else if (field === "data") this.data.push(value);
+    else if (field === "id" && !value.includes("\0")) this.lastEventId = value;
+    else if (field === "retry" && /^\d+$/.test(value)) this.retry = Number(value);
+  }
+
+  dispatch() {
+    if (this.data.length) {
+      this.onEvent({ type: this.type || "message", data: this.data.join("\n"), id: this.lastEventId });
+    }
+    this.type = "";
+    this.data = [];
+  }
+}
+
+const body = document.body;
+const $ = (id) => document.getElementById(id);
+const scannerId = body.dataset.scannerId;
+const apiRoot = body.dataset.apiRoot;
+const eventsUrl = `${apiRoot}/scanners/${encodeURIComponent(scannerId)}/events`;
+
+let scans = []; // newest first
+let lastEventId = "";
+let retryMs = 1000;
+let failures = 0;
+let controller = null;
+
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function announce(text) {
+  $("announcer").textContent = text;
+}
+
+function setConnection(state, text) {
+  body.dataset.connection = state;
+  $("connection").textContent = text;
+}
+
+/* --- the station: location, mode, pending quantity, destination, count, port --- */
+
+function showState(s) {
+  $("location").textContent = s.location_code || "–";
+  const mode = $("mode");
+  const changed = body.dataset.mode !== s.mode;
+  body.dataset.mode = s.mode;
+  mode.className = `mode mode-${s.mode}`;
+  $("mode-name").textContent = s.mode.toUpperCase();
+  $("mode-hint").textContent = MODES[s.mode] || "";
+
+  const details = $("details");
+  details.replaceChildren();
+  const add = (cls, text) => details.append(element("li", cls, text));
+  if (s.pending_quantity) add("pending-quantity", `Next scan counts ${s.pending_quantity}`);
+  if (s.mode === "transfer") {
+    add("destination", s.target_location ? `To: ${s.target_location}` : "No destination: scan a #LOC card");
+  }
+  if (s.count_open) add("count-open", "Count open: scan #DONE when finished");
+  if (s.mode !== s.home_mode) add("home-mode", `#DONE returns to ${s.home_mode}`);
+
+  const port = $("port");
+  port.hidden = s.port_state === "open";
+  port.className = `port port-${s.port_state}`;
+  port.textContent = PORT[s.port_state] || `Scanner: ${s.port_state}`;
+  if (s.port_state === "disconnected" && s.port_detail) port.append(element("small", "", s.port_detail));
+
+  if (changed) announce(`Mode ${s.mode}`);
+}
+
+/* --- the last scans --- */
+
+function reasonText(scan) {
+  return REASONS[scan.reason] || (scan.reason || "").replace(/_/g, " ") || scan.message || "";
+}
+
+function headline(scan) {
+  if (scan.outcome === "rejected" || scan.outcome === "pending") return reasonText(scan);
+  return scan.message || OUTCOMES[scan.outcome].word;
+}
+
+function facts(scan) {
+  const parts = [];
+  if (scan.quantity) parts.push(`× ${scan.quantity}`);
+  if (scan.lot_number) parts.push(`Lot ${scan.lot_number}`);
+  if (scan.expiry) parts.push(`Exp ${scan.expiry}`);
+  if (scan.gtin) parts.push(`GTIN ${scan.gtin}`);
+  else if (scan.hibc_code) parts.push(`HIBC ${scan.hibc_code}`);
+  if (!parts.length && scan.outcome === "rejected" && scan.raw) parts.push(`Read: ${scan.raw.slice(0, 40)}`);
+  return parts.join(" · ");
+}
+
+function warningText(code) {
+  const [name, arg] = code.split(/:(.*)/);
+  return WARNINGS[name] ? WARNINGS[name](arg) : code.replace(/_/g, " ");
+}
+
+function timeOf(value) {
+  const when = new Date(String(value).replace(" ", "T"));
+  return Number.isNaN(when.getTime()) ? "" : when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+}
+
+function scanItem(scan, fresh) {
+  const kind = OUTCOMES[scan.outcome] ? scan.outcome : "rejected";
+  const li = element("li", `scan outcome-${kind}${fresh ? " fresh" : ""}`);
+  li.dataset.scanId = scan.id;
+  li.append(element("span", "icon", OUTCOMES[kind].icon));
+  const text = element("div", "text");
+  const sub = element("p", "facts");
+  sub.append(element("span", "outcome", OUTCOMES[kind].word), element("time", "when", timeOf(scan.received_at)));
+  sub.append(facts(scan));
+  text.append(element("p", "headline", headline(scan)), sub);
+  for (const w of scan.warnings || []) text.append(element("p", "warning", `⚠ ${warningText(w)}`));
+  li.append(text);
+  return li;
+}
+
+function addScan(scan, live) {
+  if (scans.some((s) => s.id === scan.id)) return;
+  scans = [scan, ...scans].sort((a, b) => b.id - a.id).slice(0, MAX_SCANS);
+  const list = $("scans");
+  list.replaceChildren(...scans.map((s) => scanItem(s, live && s.id === scan.id)));
+  $("no-scans").hidden = scans.length > 0;
+  if (live) announce(`${OUTCOMES[scan.outcome]?.word || scan.outcome}: ${headline(scan)}`);
+}
+
+/* --- the token --- */
+
+function takeTokenFromFragment() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const token = params.get("token");
+  if (token) {
+    sessionStorage.setItem(TOKEN_KEY, token);
+    history.replaceState(null, "", location.pathname + location.search); // out of the address bar
+  }
+}
+
+function askForToken(message) {
+  controller?.abort();
+  controller = null;
+  sessionStorage.removeItem(TOKEN_KEY);
+  $("forget-token").hidden = true;
+  $("token-error").hidden = !message;
+  $("token-error").textContent = message || "";
+  $("token-form").hidden = false;
+  $("token-input").focus();
+  setConnection("idle", "Not connected");
+}
+
+/* --- the stream --- */
+
+class Refused extends Error {}
+
+function checked(response) {
+  if (response.status === 401 || response.status === 403) throw new Refused();
+  return response;
+}
+
+/* The last scans come from the scans list (shown without fanfare); the stream then sends only newer ones. */
+async function loadHistory(headers, signal) {
+  const url = `${apiRoot}/scans?scanner_id=${encodeURIComponent(scannerId)}&limit=${MAX_SCANS}`;
+  const response = checked(await fetch(url, { headers, cache: "no-store", signal }));
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  const { items } = await response.json();
+  for (const scan of items) addScan(scan, false);
+  lastEventId = String(items.length ? items[0].id : 0);
+}
+
+async function connect() {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (!token) return askForToken("");
+  $("token-form").hidden = true;
+  $("forget-token").hidden = false;
+  controller?.abort();
+  const mine = (controller = new AbortController());
+  let stall = null;
+  const watchdog = () => {
+    clearTimeout(stall);
+    stall = setTimeout(() => mine.abort(), STALL_MS);
+  };
+  const headers = { Authorization: `Bearer ${token}` };
+  if (failures) setConnection("retrying", "Reconnecting…");
+  try {
+    watchdog();
+    if (lastEventId === "") await loadHistory(headers, mine.signal);
+    const response = checked(await fetch(`${eventsUrl}?after=${encodeURIComponent(lastEventId)}`, {
+      headers: { ...headers, Accept: "text/event-stream", "Last-Event-ID": lastEventId },
+      cache: "no-store",
+      signal: mine.signal,
+    }));
+    if (response.status === 404) {
+      setConnection("error", `No station called “${scannerId}”`);
+      return retryLater(30000);
+    }
+    if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
+    setConnection("live", "Live");
+    failures = 0;
+    const parser = new SSEParser(onEvent);
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      watchdog();
+      parser.feed(value);
+    }
+    if (parser.retry !== null) retryMs = parser.retry;
+    retryLater(retryMs); // the server ended the stream (its timeout): resume after the last scan
+  } catch (error) {
+    if (controller !== mine) return; // replaced by a newer connection, or a new token is wanted
+    if (error instanceof Refused) return askForToken("That token was refused.");
+    failures += 1;
+    setConnection("retrying", "Connection lost: reconnecting…");
+    retryLater(Math.min(retryMs * 2 ** failures, MAX_RETRY_MS));
+  } finally {
+    clearTimeout(stall);
+  }
+}
+
+function retryLater(ms) {
+  const mine = controller;
+  setTimeout(() => {
+    if (controller === mine) connect();
+  }, ms);
+}
+
+function onEvent(event) {
+  if (event.id) lastEventId = event.id;
+  let data;
+  try {
+    data = JSON.parse(event.data);
+  } catch {
+    return;
+  }
+  if (event.type === "state") showState(data);
+  else if (event.type === "scan") addScan(data, true);
+}
+
+function start() {
+  takeTokenFromFragment();
+  $("token-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const token = $("token-input").value.trim();
+    if (!token) return;
+    sessionStorage.setItem(TOKEN_KEY, token);
+    $("token-input").value = "";
+    failures = 0;
+    connect();
+  });
+  $("forget-token").addEventListener("click", () => askForToken(""));
+  window.addEventListener("hashchange", () => {
+    takeTokenFromFragment();
+    if (sessionStorage.getItem(TOKEN_KEY) && !$("token-form").hidden) connect();
+  });
+  connect();
+}
+
+window.stationPage = { SSEParser }; // for the browser test of the parser
+start();

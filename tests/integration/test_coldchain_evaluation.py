@@ -1,0 +1,102 @@
+"""Readings in, excursions, alarms, holds and alerts out (services, both databases)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from devices.mqtt import TemperatureReading
+from inventory_service.db.models import Alarm, Excursion, Lot, LotHold, Reading, SeqGap
+from inventory_service.db.uow import Database
+from inventory_service.services import cold_evaluation, readings, stock, storage_units
+from inventory_service.services.context import Context
+from tests.support.clock import FrozenClock
+
+T0 = datetime(2026, 3, 10, 15, 10, tzinfo=UTC)  # 10 minutes after the fixture assigned the sensor
+
+
+@pytest.fixture
+def fridge(db: Database, ctx: Callable[..., Context]) -> dict[str, int]:
+    with db.unit_of_work() as uow:
+        c = ctx()
+        unit = storage_units.create_unit(uow, c, name="Vaccine fridge 1", kind="refrigerator")
+        storage_units.assign_sensor(uow, c, sensor_id="probe-1", storage_unit_id=unit.id, interval_min=5)
+        from inventory_service.services import catalog
+
+        item = catalog.create_item(uow, c, name="MMR vaccine", storage="refrigerated")
+        lot, _ = stock.receive(uow, c, item_id=item.id, location_id=unit.location_id, lot_number="MMR1",
+                               expiry=date(2027, 1, 31), quantity=20)
+        uow.commit()
+        return {"unit": unit.id, "lot": lot.id, "location": unit.location_id}
+
+
+def feed(db: Database, clock: FrozenClock, temps: list[float], start: datetime = T0, seq0: int = 0,
+         sensor: str = "probe-1") -> list:
+    """Publish-equivalent: store readings 5 minutes apart and evaluate, as ingest does."""
+    batch = [TemperatureReading(sensor, seq0 + i, start + timedelta(minutes=5 * i), t) for i, t in enumerate(temps)]
+    clock.set(batch[-1].ts + timedelta(minutes=1))
+    c = Context("ingest", "mqtt", clock(), __import__("zoneinfo").ZoneInfo("America/New_York"))
+    fired = []
+    with db.unit_of_work() as uow:
+        for unit_id, since in readings.store(uow, c, batch).items():
+            fired += cold_evaluation.evaluate(uow, c, unit_id, since)
+        uow.commit()
+    return fired
+
+
+def rows(db: Database, model: type) -> list:
+    from sqlalchemy import select
+
+    with db.unit_of_work(write=False) as uow:
+        return list(uow.session.scalars(select(model)))
+
+
+def test_a_door_left_open_45_minutes_raises_one_alarm_and_holds_the_lots_in_that_fridge(db, clock, fridge):
+    temps = [5.0] * 3 + [9.5] * 9 + [5.0] * 3  # 45 minutes above 8 °C
+    fired = feed(db, clock, temps)
+    assert len(fired) == 1
+    [alarm] = rows(db, Alarm)
+    assert (alarm.kind, alarm.mode) == ("high", "consecutive")
+    assert alarm.triggered_at == T0 + timedelta(minutes=15 + 30)
+    assert alarm.ended_at == T0 + timedelta(minutes=60)
+    [ex] = rows(db, Excursion)
+    assert (ex.duration_min, ex.peak_c, ex.ongoing) == (45, 9.5, False)
+    [hold] = rows(db, LotHold)
+    assert (hold.lot_id, hold.quantity, hold.exposure_min) == (fridge["lot"], 20, 45)
+    [lot] = rows(db, Lot)
+    assert lot.status == "hold"
+
+
+def test_the_same_readings_twice_store_nothing_new_and_raise_no_second_alarm(db, clock, fridge):
+    temps = [5.0] * 3 + [9.5] * 9 + [5.0] * 3
+    feed(db, clock, temps)
+    assert feed(db, clock, temps) == []
+    assert len(rows(db, Reading)) == 15
+    assert len(rows(db, Alarm)) == 1
+
+
+def test_backfilled_readings_raise_the_alarm_stamped_when_it_really_started(db, clock, fridge):
+    feed(db, clock, [5.0] * 3)
+    feed(db, clock, [5.0] * 2, start=T0 + timedelta(minutes=120), seq0=100)
+    fired = feed(db, clock, [3.0] + [1.0] * 6 + [4.0] * 3, start=T0 + timedelta(minutes=15), seq0=3)
+    [alarm] = fired
+    assert (alarm.kind, alarm.condition_start) == ("low", T0 + timedelta(minutes=20))
+    assert alarm.triggered_at == T0 + timedelta(minutes=35)
+
+
+def test_seq_gaps_are_recorded_and_marked_filled_by_backfill(db, clock, fridge):
+    feed(db, clock, [5.0] * 2)
+    feed(db, clock, [5.0], start=T0 + timedelta(minutes=20), seq0=4)
+    [gap] = rows(db, SeqGap)
+    assert (gap.first_missing, gap.last_missing, gap.filled) == (2, 3, False)
+    feed(db, clock, [5.0] * 2, start=T0 + timedelta(minutes=10), seq0=2)
+    [gap] = rows(db, SeqGap)
+    assert gap.filled
+
+
+def test_silence_past_the_limit_raises_a_no_data_alarm(db, clock, fridge):
+    feed(db, clock, [5.0] * 2)
+    fired = feed(db, clock, [5.0], start=T0 + timedelta(minutes=90), seq0=2)
+    assert [(a.kind, a.triggered_at) for a in fired] == [("no_data", T0 + timedelta(minutes=65))]
