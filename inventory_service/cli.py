@@ -13,6 +13,7 @@ from .config import ConfigError, Settings
 from .db import migrate
 from .db.engine import make_engine
 from .db.uow import Database
+from .ingest.mqtt import MqttIngest
 from .ingest.scanners import ScannerIngest
 from .services import auth, ledger
 from .services.context import Context, system_clock
@@ -83,6 +84,13 @@ def _start_ingest(settings: Settings, db: Database) -> ScannerIngest | None:
     return ingest
 
 
+def _start_mqtt(settings: Settings, db: Database) -> MqttIngest:
+    ingest = MqttIngest(settings.mqtt_url, db, system_clock, settings.timezone, instance=settings.instance,
+                        shared=settings.mqtt_shared)
+    ingest.start()
+    return ingest
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     """`api` and `run`: the Flask app under waitress (a production WSGI server); `run` adds device ingest."""
     from waitress import serve
@@ -90,28 +98,33 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from .app import create_app
 
     db = _database(settings)
-    ingest = _start_ingest(settings, db) if args.command == "run" else None
-    app = create_app(settings, db=db)
+    scanners = _start_ingest(settings, db) if args.command == "run" else None
+    mqtt_ingest = _start_mqtt(settings, db) if args.command == "run" else None
+    app = create_app(settings, db=db, mqtt_status=mqtt_ingest.connected if mqtt_ingest else None)
     log.info("serving the API on http://%s (role %s)", settings.bind, args.command)
     try:
         serve(app, host=settings.bind_host, port=settings.bind_port, threads=args.threads,
               ident="inventory-service")
     finally:
-        if ingest is not None:
-            ingest.stop()
+        if scanners is not None:
+            scanners.stop()
+        if mqtt_ingest is not None:
+            mqtt_ingest.stop()
     return 0
 
 
 def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
-    """`ingest`: device readers and their consumer, until SIGTERM or Ctrl-C."""
+    """`ingest`: MQTT readings and the serial scanners, until SIGTERM or Ctrl-C."""
     db = _database(settings)
-    ingest = _start_ingest(settings, db)
+    scanners = _start_ingest(settings, db)
+    mqtt_ingest = _start_mqtt(settings, db)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     stop.wait()
-    if ingest is not None:
-        ingest.stop()
+    if scanners is not None:
+        scanners.stop()
+    mqtt_ingest.stop()
     return 0
 
 
@@ -124,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
         s.add_argument("--threads", type=int, default=8)
         s.set_defaults(func=cmd_serve)
 
-    sub.add_parser("ingest", help="device ingest: serial scanners").set_defaults(func=cmd_ingest)
+    sub.add_parser("ingest", help="device ingest: MQTT readings and serial scanners").set_defaults(func=cmd_ingest)
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
     up = db.add_parser("upgrade", help="alembic upgrade (default head)")

@@ -7,6 +7,7 @@ at import time, and nothing below the entry points reads it at all: settings are
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,8 @@ class Settings:
     smtp_url: str = ""
     log_level: str = "INFO"
     expiry_horizons_days: tuple[int, ...] = (90, 60, 30)
+    instance: str = "default"
+    mqtt_shared: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -42,6 +45,8 @@ class Settings:
             raise ConfigError(f"INVENTORY_TIMEZONE: unknown time zone {self.timezone!r}") from exc
         if not self.database_url:
             object.__setattr__(self, "database_url", f"sqlite:///{self.data_dir / 'inventory.db'}")
+        if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", self.instance):
+            raise ConfigError(f"INVENTORY_INSTANCE: expected 1-64 of [A-Za-z0-9._-], got {self.instance!r}")
         host, _, port = self.bind.rpartition(":")
         if not host or not port.isdigit():
             raise ConfigError(f"INVENTORY_BIND: expected host:port, got {self.bind!r}")
@@ -78,6 +83,8 @@ class Settings:
             smtp_url=env.get("INVENTORY_SMTP_URL", ""),
             log_level=env.get("INVENTORY_LOG_LEVEL", "INFO").upper(),
             expiry_horizons_days=parsed_horizons,
+            instance=env.get("INVENTORY_INSTANCE", "default"),
+            mqtt_shared=env.get("INVENTORY_MQTT_SHARED", "false").lower() in ("1", "true", "yes"),
         )
 
 

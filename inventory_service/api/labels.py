@@ -23,6 +23,7 @@ from .schemas.common import ErrorSchema
 blp = Blueprint("labels", __name__, url_prefix="/api/v1", description="Printable labels and the command card")
 
 SVG, PNG = "image/svg+xml", "image/png"
+BINARY = {"type": "string", "format": "binary"}  # documents the body; views return a Response as is
 MAX_PNG_DPI = 600  # an A4 card at 600 dpi is ~5000 x 5200 pixels; more is no use on paper
 
 
@@ -75,7 +76,7 @@ LOT_409 = "no_gtin (the item has no GTIN) or lot_not_encodable (not 1-20 GS1 AI-
 
 @blp.route("/lots/<int:lot_id>/label.svg")
 class LotLabelSvg(MethodView):
-    @blp.response(200, content_type=SVG, description="GS1-128 label: (01) GTIN, (17) expiry, (10) lot")
+    @blp.response(200, BINARY, content_type=SVG, description="GS1-128 label: (01) GTIN, (17) expiry, (10) lot")
     @blp.alt_response(404, schema=ErrorSchema, description="lot_not_found")
     @blp.alt_response(409, schema=ErrorSchema, description=LOT_409)
     def get(self, lot_id: int) -> Response:
@@ -86,7 +87,7 @@ class LotLabelSvg(MethodView):
 @blp.route("/lots/<int:lot_id>/label.png")
 class LotLabelPng(MethodView):
     @blp.arguments(PngQuery, location="query")
-    @blp.response(200, content_type=PNG, description="GS1-128 label: (01) GTIN, (17) expiry, (10) lot")
+    @blp.response(200, BINARY, content_type=PNG, description="GS1-128 label: (01) GTIN, (17) expiry, (10) lot")
     @blp.alt_response(404, schema=ErrorSchema, description="lot_not_found")
     @blp.alt_response(409, schema=ErrorSchema, description=LOT_409)
     def get(self, args: dict[str, Any], lot_id: int) -> Response:
@@ -96,7 +97,7 @@ class LotLabelPng(MethodView):
 
 @blp.route("/locations/<int:location_id>/label.svg")
 class LocationLabelSvg(MethodView):
-    @blp.response(200, content_type=SVG, description="Code 128 label carrying #LOC:<code>")
+    @blp.response(200, BINARY, content_type=SVG, description="Code 128 label carrying #LOC:<code>")
     @blp.alt_response(404, schema=ErrorSchema, description="location_not_found")
     @blp.alt_response(409, schema=ErrorSchema, description="location_not_encodable")
     def get(self, location_id: int) -> Response:
@@ -107,7 +108,7 @@ class LocationLabelSvg(MethodView):
 @blp.route("/locations/<int:location_id>/label.png")
 class LocationLabelPng(MethodView):
     @blp.arguments(PngQuery, location="query")
-    @blp.response(200, content_type=PNG, description="Code 128 label carrying #LOC:<code>")
+    @blp.response(200, BINARY, content_type=PNG, description="Code 128 label carrying #LOC:<code>")
     @blp.alt_response(404, schema=ErrorSchema, description="location_not_found")
     @blp.alt_response(409, schema=ErrorSchema, description="location_not_encodable")
     def get(self, args: dict[str, Any], location_id: int) -> Response:
@@ -117,7 +118,7 @@ class LocationLabelPng(MethodView):
 
 @blp.route("/command-card.svg")
 class CommandCardSvg(MethodView):
-    @blp.response(200, content_type=SVG, description="One page of Code 128 command barcodes")
+    @blp.response(200, BINARY, content_type=SVG, description="One page of Code 128 command barcodes")
     def get(self) -> Response:
         """The scanner command card as SVG: every #MODE command, #DONE and #QTY presets."""
         return _image(labels.command_card("svg"), "svg", "command-card")
@@ -126,7 +127,7 @@ class CommandCardSvg(MethodView):
 @blp.route("/command-card.png")
 class CommandCardPng(MethodView):
     @blp.arguments(PngQuery, location="query")
-    @blp.response(200, content_type=PNG, description="One page of Code 128 command barcodes")
+    @blp.response(200, BINARY, content_type=PNG, description="One page of Code 128 command barcodes")
     def get(self, args: dict[str, Any]) -> Response:
         """The scanner command card as PNG at `dpi`: every #MODE command, #DONE and #QTY presets."""
         return _image(labels.command_card("png", dpi=args["dpi"]), "png", "command-card")

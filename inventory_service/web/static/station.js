@@ -227,9 +227,25 @@ function takeTokenFromFragment() {
   }
 }
 
+/* Without a token the screen shows nothing of the station. */
+function clearScreen() {
+  scans = [];
+  lastEventId = "";
+  delete body.dataset.mode;
+  $("scans").replaceChildren();
+  $("no-scans").hidden = false;
+  $("location").textContent = "–";
+  $("mode").className = "mode mode-none";
+  $("mode-name").textContent = "…";
+  $("mode-hint").textContent = "waiting for the station";
+  $("details").replaceChildren();
+  $("port").hidden = true;
+}
+
 function askForToken(message) {
   controller?.abort();
   controller = null;
+  clearScreen();
   sessionStorage.removeItem(TOKEN_KEY);
   $("forget-token").hidden = true;
   $("token-error").hidden = !message;

@@ -1,0 +1,201 @@
+"""MQTT ingest: readings and sensor status in, committed before they are acknowledged.
+
+ARCHITECTURE §4 ingest rules, with paho-mqtt 2.x:
+- persistent session: stable client id, MQTT 5 clean_start=False and a session expiry longer than any
+  outage (Mosquitto ends v5 sessions at disconnect unless an expiry is set);
+- manual acknowledgement: a QoS 1 message is PUBACKed only after its rows are committed, so a crash
+  between receipt and commit means redelivery, and (sensor_id, seq) uniqueness makes that harmless;
+- backpressure: on_message only translates and enqueues into a bounded queue; when it is full the
+  network thread blocks, unacknowledged messages pile up at the broker's inflight limit, and the
+  broker stops sending instead of our memory growing;
+- subscriptions are made in on_connect (so they come back after a reconnect), the service's own
+  Last Will marks it offline, and a shared subscription lets several instances split the load.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from devices.mqtt import PayloadError, TemperatureReading, parse_reading_payload, parse_status_payload
+
+from ..db.uow import Database
+from ..services import cold_evaluation, readings
+from ..services.context import Clock, Context
+from .broker import BrokerAddress
+
+log = logging.getLogger(__name__)
+
+SESSION_EXPIRY_S = 7 * 24 * 3600
+QUEUE_SIZE = 5000
+READING_TOPIC = "coldchain/+/reading"
+STATUS_TOPIC = "coldchain/+/status"
+
+
+@dataclass(frozen=True)
+class Message:
+    """A paho message translated at the boundary (paho's objects are not to be kept)."""
+
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+
+
+class MqttIngest:
+    def __init__(self, broker_url: str, db: Database, clock: Clock, tz_name: str, *, instance: str = "default",
+                 shared: bool = False, batch_size: int = 500, batch_wait_s: float = 0.02) -> None:
+        self.address = BrokerAddress.parse(broker_url)
+        self.db, self.clock, self.tz = db, clock, ZoneInfo(tz_name)
+        self.instance, self.shared = instance, shared
+        self.batch_size, self.batch_wait_s = batch_size, batch_wait_s
+        self.queue: queue.Queue[Message | None] = queue.Queue(maxsize=QUEUE_SIZE)
+        self.status_topic = f"inventory/ingest/{instance}/status"
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"inventory-ingest-{instance}",
+                                  protocol=mqtt.MQTTv5, manual_ack=True)
+        if self.address.username:
+            self.client.username_pw_set(self.address.username, self.address.password)
+        if self.address.tls:
+            self.client.tls_set()
+        self.client.will_set(self.status_topic, "offline", qos=1, retain=True)
+        self.client.reconnect_delay_set(1, 30)
+        self.client.on_connect = self._on_connect
+        self.client.on_message = self._on_message
+        self.client.on_disconnect = self._on_disconnect
+        self._consumer = threading.Thread(target=self._consume, name="mqtt-consumer", daemon=True)
+        self.stats = {"messages": 0, "readings": 0, "rejected": 0, "batches": 0, "errors": 0}
+
+    def topics(self) -> list[str]:
+        prefix = "$share/inventory/" if self.shared else ""
+        return [prefix + READING_TOPIC, prefix + STATUS_TOPIC]
+
+    def connected(self) -> bool:
+        return bool(self.client.is_connected())
+
+    def start(self) -> None:
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = SESSION_EXPIRY_S
+        props.ReceiveMaximum = 1000
+        self._consumer.start()
+        self.client.connect_async(self.address.host, self.address.port, keepalive=30, clean_start=False,
+                                  properties=props)
+        self.client.loop_start()
+        log.info("mqtt ingest %s connecting to %s", self.instance, self.address.redacted())
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Publish offline, disconnect, then let the consumer finish what it holds."""
+        if self.client.is_connected():
+            self.client.publish(self.status_topic, "offline", qos=1, retain=True).wait_for_publish(2)
+        self.client.disconnect()
+        self.client.loop_stop()
+        self.queue.put(None)
+        self._consumer.join(timeout)
+
+    def _on_connect(self, client: mqtt.Client, userdata: object, flags: object, reason: object,
+                    properties: object) -> None:
+        if getattr(reason, "is_failure", False):
+            log.error("mqtt ingest: connection refused: %s", reason)
+            return
+        client.subscribe([(t, 1) for t in self.topics()])
+        client.publish(self.status_topic, "online", qos=1, retain=True)
+        log.info("mqtt ingest %s connected; subscribed to %s", self.instance, ", ".join(self.topics()))
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: object, reason: object,
+                       properties: object) -> None:
+        log.warning("mqtt ingest %s disconnected: %s", self.instance, reason)
+
+    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        # Never raise here: an exception would kill paho's network thread.
+        try:
+            self.queue.put(Message(msg.topic, bytes(msg.payload), msg.mid, msg.qos))
+        except Exception:
+            log.exception("mqtt ingest: could not enqueue a message on %s", msg.topic)
+
+    def _consume(self) -> None:
+        while True:
+            first = self.queue.get()
+            if first is None:
+                return
+            batch = [first]
+            deadline = time.monotonic() + self.batch_wait_s
+            while len(batch) < self.batch_size:
+                try:
+                    nxt = self.queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self._commit_with_retry(batch)
+                    return
+                batch.append(nxt)
+            self._commit_with_retry(batch)
+
+    def _commit_with_retry(self, batch: list[Message]) -> None:
+        """Commit, then acknowledge. A failing batch is retried with backoff (the database may be
+        down: nothing is acknowledged meanwhile); after repeated failures it is split, and a single
+        message that still fails is stored as rejected with the error, so one poison message
+        cannot stall the stream and nothing disappears."""
+        delay, attempts = 0.2, 0
+        while True:
+            try:
+                self.process(batch)
+                break
+            except Exception as exc:
+                self.stats["errors"] += 1
+                attempts += 1
+                log.exception("mqtt ingest: batch of %d failed; retrying in %.1fs (not acknowledged)",
+                              len(batch), delay)
+                if attempts >= 3 and len(batch) > 1:
+                    for m in batch:
+                        self._commit_with_retry([m])
+                    return
+                if attempts >= 3 and self._reject_unprocessable(batch[0], exc):
+                    break
+                time.sleep(delay)
+                delay = min(delay * 2, 10.0)
+        for m in batch:
+            if m.qos > 0:
+                self.client.ack(m.mid, m.qos)
+
+    def _reject_unprocessable(self, m: Message, exc: Exception) -> bool:
+        ctx = Context(actor=f"ingest:{self.instance}", source="mqtt", now=self.clock(), tz=self.tz)
+        try:
+            with self.db.unit_of_work() as uow:
+                readings.reject(uow, ctx, source="mqtt", topic=m.topic, payload=m.payload,
+                                reason=f"could not be stored: {type(exc).__name__}: {exc}"[:500])
+                uow.commit()
+            self.stats["rejected"] += 1
+            return True
+        except Exception:
+            log.exception("mqtt ingest: cannot even store the rejection (database down?)")
+            return False
+
+    def process(self, batch: list[Message]) -> None:
+        """Validate, store and evaluate one batch in one transaction."""
+        ctx = Context(actor=f"ingest:{self.instance}", source="mqtt", now=self.clock(), tz=self.tz)
+        good: list[TemperatureReading] = []
+        with self.db.unit_of_work() as uow:
+            for m in batch:
+                try:
+                    if m.topic.endswith("/status"):
+                        sensor_id, status = parse_status_payload(m.topic, m.payload)
+                        readings.set_status(uow, ctx, sensor_id, status)
+                    else:
+                        good += parse_reading_payload(m.topic, m.payload, now=ctx.now)
+                except PayloadError as exc:
+                    readings.reject(uow, ctx, source="mqtt", topic=m.topic, payload=m.payload, reason=str(exc))
+                    self.stats["rejected"] += 1
+            for unit_id, since in readings.store(uow, ctx, good).items():
+                cold_evaluation.evaluate(uow, ctx, unit_id, since)
+            uow.commit()
+        self.stats["messages"] += len(batch)
+        self.stats["readings"] += len(good)
+        self.stats["batches"] += 1
