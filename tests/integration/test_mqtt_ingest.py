@@ -1,0 +1,111 @@
+"""MQTT ingest against a real Mosquitto: stored once, rejected with a reason, never lost."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+from sqlalchemy import func, select
+
+from inventory_service.db.models import Reading, RejectedInput, Sensor
+from inventory_service.db.uow import Database
+from inventory_service.ingest.broker import BrokerAddress
+from inventory_service.ingest.mqtt import MqttIngest
+from inventory_service.services import storage_units
+from inventory_service.services.context import Context
+from tests.support.clock import FrozenClock
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def wait_for(check: Callable[[], bool], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.fixture
+def publisher(mqtt_url: str) -> Iterator[mqtt.Client]:
+    a = BrokerAddress.parse(mqtt_url)
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"test-pub-{time.monotonic_ns()}")
+    client.connect(a.host, a.port)
+    client.loop_start()
+    yield client
+    client.loop_stop()
+    client.disconnect()
+
+
+@pytest.fixture
+def ingest(mqtt_url: str, db: Database, clock: FrozenClock, ctx: Callable[..., Context]) -> Iterator[MqttIngest]:
+    with db.unit_of_work() as uow:
+        unit = storage_units.create_unit(uow, ctx(), name="Fridge A", kind="refrigerator")
+        storage_units.assign_sensor(uow, ctx(), sensor_id="probe-1", storage_unit_id=unit.id)
+        uow.commit()
+    clock.set(datetime.now(UTC))
+    service = MqttIngest(mqtt_url, db, clock, "America/New_York", instance=f"t{time.monotonic_ns()}")
+    service.start()
+    wait_for(service.connected)
+    yield service
+    service.stop()
+
+
+def count(db: Database, model: type) -> int:
+    with db.unit_of_work(write=False) as uow:
+        return int(uow.session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def reading(seq: int, minutes_ago: float, temp: float = 5.0) -> dict:
+    ts = datetime.now(UTC) - timedelta(minutes=minutes_ago)
+    return {"seq": seq, "ts": ts.isoformat(), "temp_c": temp, "battery_pct": 87}
+
+
+def test_readings_and_backfill_arrays_are_stored_once(ingest: MqttIngest, publisher: mqtt.Client, db: Database):
+    publisher.publish("coldchain/probe-1/reading", json.dumps(reading(1, 20)), qos=1)
+    backfill = [reading(s, 20 - s) for s in range(2, 12)]
+    publisher.publish("coldchain/probe-1/reading", json.dumps(backfill), qos=1)
+    publisher.publish("coldchain/probe-1/reading", json.dumps(backfill), qos=1)  # redelivered
+    wait_for(lambda: count(db, Reading) == 11 and ingest.stats["messages"] >= 3)
+    time.sleep(0.3)
+    assert count(db, Reading) == 11
+    with db.unit_of_work(write=False) as uow:
+        sensor = uow.session.get(Sensor, "probe-1")
+        assert sensor is not None and sensor.battery_pct == 87 and sensor.max_seq == 11
+
+
+def test_bad_payloads_are_stored_as_rejected_with_a_reason_and_ingest_goes_on(
+        ingest: MqttIngest, publisher: mqtt.Client, db: Database):
+    bad = [b"not json", b'{"seq": 1}', b'{"seq": -1, "ts": "2026-01-01T00:00:00Z", "temp_c": 5}',
+           b'{"seq": 1, "ts": "2026-01-01T00:00:00", "temp_c": 5}', b'{"seq": 1, "ts": "2026-01-01T00:00:00Z",'
+           b' "temp_c": "warm"}', b"\xff\xfe", b"[]"]
+    for payload in bad:
+        publisher.publish("coldchain/probe-1/reading", payload, qos=1)
+    publisher.publish("coldchain/has space/reading", json.dumps(reading(1, 1)), qos=1)
+    publisher.publish("coldchain/probe-1/reading", json.dumps(reading(50, 1)), qos=1)
+    wait_for(lambda: count(db, RejectedInput) == len(bad) + 1 and count(db, Reading) == 1)
+    with db.unit_of_work(write=False) as uow:
+        reasons = [r.reason for r in uow.session.scalars(select(RejectedInput).order_by(RejectedInput.id))]
+    assert reasons[0].startswith("not UTF-8 JSON")
+    assert "no time zone" in reasons[3]
+    assert "temp_c must be a finite number" in reasons[4]
+    assert "is not coldchain/<id>/reading" in reasons[-1]
+
+
+def test_sensor_status_follows_the_retained_last_will(ingest: MqttIngest, publisher: mqtt.Client, db: Database):
+    publisher.publish("coldchain/probe-1/status", "offline", qos=1, retain=True)
+
+    def status() -> str:
+        with db.unit_of_work(write=False) as uow:
+            s = uow.session.get(Sensor, "probe-1")
+            return s.status if s else ""
+    wait_for(lambda: status() == "offline")
+    publisher.publish("coldchain/probe-1/status", "online", qos=1, retain=True)
+    wait_for(lambda: status() == "online")
+    publisher.publish("coldchain/probe-1/status", "", qos=1, retain=True)  # clear the retained message
