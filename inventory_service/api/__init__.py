@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from . import alerts, catalog, errors, health, reorder, scanning, security, stock, tokens
+from . import alerts, catalog, coldchain, errors, health, labels, reorder, scanning, security, stock, tokens
 from .schemas.common import ErrorSchema
 
 
@@ -16,7 +16,8 @@ class InventoryApi(Api):
 BLUEPRINTS = (
     health.blp, catalog.items, catalog.locations, stock.blp, stock.lots, stock.movements,
     reorder.par_levels, reorder.suggestions, alerts.alerts, alerts.recalls, tokens.blp,
-    scanning.scanners, scanning.scans, scanning.barcodes,
+    scanning.scanners, scanning.scans, scanning.barcodes, labels.blp,
+    coldchain.units, coldchain.sensors, coldchain.readings, coldchain.excursions, coldchain.alarms,
 )
 
 
