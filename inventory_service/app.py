@@ -14,6 +14,7 @@ from .db.engine import make_engine
 from .db.uow import Database
 from .ingest.broker import BrokerAddress, BrokerProbe
 from .services.context import Clock, system_clock
+from .web import web
 
 
 def create_app(
@@ -34,5 +35,6 @@ def create_app(
         mqtt_status=mqtt_status or BrokerProbe(BrokerAddress.parse(settings.mqtt_url)),
     )
     api.register(app)
+    app.register_blueprint(web)
     logging.getLogger(__name__).debug("app created for %s", settings.bind)
     return app

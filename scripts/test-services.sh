@@ -48,6 +48,8 @@ if ! pg_up 2>/dev/null; then
   fi
 fi
 
+bash "$(dirname "$0")/install-browser.sh" || missing+=("chromium + chromium-driver (Debian packages)")
+
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test-services: missing: ${missing[*]}" >&2
   case "${CI:-}" in

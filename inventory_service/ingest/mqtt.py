@@ -53,7 +53,8 @@ class Message:
 
 class MqttIngest:
     def __init__(self, broker_url: str, db: Database, clock: Clock, tz_name: str, *, instance: str = "default",
-                 shared: bool = False, batch_size: int = 500, batch_wait_s: float = 0.02) -> None:
+                 shared: bool = False, batch_size: int = 500, batch_wait_s: float = 0.02,
+                 sweep_every_s: float = 60.0) -> None:
         self.address = BrokerAddress.parse(broker_url)
         self.db, self.clock, self.tz = db, clock, ZoneInfo(tz_name)
         self.instance, self.shared = instance, shared
@@ -72,6 +73,9 @@ class MqttIngest:
         self.client.on_message = self._on_message
         self.client.on_disconnect = self._on_disconnect
         self._consumer = threading.Thread(target=self._consume, name="mqtt-consumer", daemon=True)
+        self._sweeper = threading.Thread(target=self._sweep_loop, name="no-data-sweep", daemon=True)
+        self._stopping = threading.Event()
+        self.sweep_every_s = sweep_every_s
         self.stats = {"messages": 0, "readings": 0, "rejected": 0, "batches": 0, "errors": 0}
 
     def topics(self) -> list[str]:
@@ -86,6 +90,7 @@ class MqttIngest:
         props.SessionExpiryInterval = SESSION_EXPIRY_S
         props.ReceiveMaximum = 1000
         self._consumer.start()
+        self._sweeper.start()
         self.client.connect_async(self.address.host, self.address.port, keepalive=30, clean_start=False,
                                   properties=props)
         self.client.loop_start()
@@ -93,12 +98,24 @@ class MqttIngest:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Publish offline, disconnect, then let the consumer finish what it holds."""
+        self._stopping.set()
         if self.client.is_connected():
             self.client.publish(self.status_topic, "offline", qos=1, retain=True).wait_for_publish(2)
         self.client.disconnect()
         self.client.loop_stop()
         self.queue.put(None)
         self._consumer.join(timeout)
+
+    def _sweep_loop(self) -> None:
+        """Every `sweep_every_s`: no-data alarms for sensors that went silent (see sweep_no_data)."""
+        while not self._stopping.wait(self.sweep_every_s):
+            try:
+                ctx = Context(actor=f"ingest:{self.instance}", source="job", now=self.clock(), tz=self.tz)
+                with self.db.unit_of_work() as uow:
+                    cold_evaluation.sweep_no_data(uow, ctx)
+                    uow.commit()
+            except Exception:
+                log.exception("no-data sweep failed; trying again in %.0fs", self.sweep_every_s)
 
     def _on_connect(self, client: mqtt.Client, userdata: object, flags: object, reason: object,
                     properties: object) -> None:

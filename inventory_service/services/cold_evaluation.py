@@ -195,3 +195,15 @@ def _upsert_no_data(uow: UnitOfWork, ctx: Context, unit: StorageUnit, sensor_id:
     if ev.ended_at is not None:
         alerts.resolve_alert(uow, ctx, f"alarm:{alarm.id}")
     return alarm
+
+
+def sweep_no_data(uow: UnitOfWork, ctx: Context) -> list[Alarm]:
+    """Raise no-data alarms for silent sensors. Needed because silence sends no message to react to:
+    the MQTT Last Will only fires when a connection dies, and a stuck probe keeps its connection alive
+    (cold-chain reference, "No-data")."""
+    fired: list[Alarm] = []
+    for unit in uow.session.scalars(select(StorageUnit).where(
+            StorageUnit.id.in_(select(Sensor.storage_unit_id).where(Sensor.storage_unit_id.is_not(None))))):
+        lookback = timedelta(minutes=max(unit.no_data_min * 3, 24 * 60))
+        fired += _no_data(uow, ctx, unit, ctx.now - lookback)
+    return fired

@@ -100,3 +100,15 @@ def test_silence_past_the_limit_raises_a_no_data_alarm(db, clock, fridge):
     feed(db, clock, [5.0] * 2)
     fired = feed(db, clock, [5.0], start=T0 + timedelta(minutes=90), seq0=2)
     assert [(a.kind, a.triggered_at) for a in fired] == [("no_data", T0 + timedelta(minutes=65))]
+
+
+def test_the_sweep_raises_no_data_for_a_sensor_that_went_silent(db, clock, fridge):
+    feed(db, clock, [5.0] * 3)
+    clock.advance(minutes=70)
+    c = Context("job", "job", clock(), __import__("zoneinfo").ZoneInfo("America/New_York"))
+    with db.unit_of_work() as uow:
+        fired = cold_evaluation.sweep_no_data(uow, c)
+        again = cold_evaluation.sweep_no_data(uow, c)
+        uow.commit()
+    assert [(a.kind, a.ended_at) for a in fired] == [("no_data", None)]
+    assert again == []

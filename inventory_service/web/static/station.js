@@ -188,8 +188,9 @@ function warningText(code) {
 }
 
 function timeOf(value) {
-  const when = new Date(String(value).replace(" ", "T"));
-  return Number.isNaN(when.getTime()) ? "" : when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+  const when = new Date(String(value).replace(" ", "T")); // the stream sends "2026-03-10 15:00:00+00:00"
+  if (Number.isNaN(when.getTime())) return "";
+  return when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
 }
 
 function scanItem(scan, fresh) {
@@ -219,12 +220,11 @@ function addScan(scan, live) {
 /* --- the token --- */
 
 function takeTokenFromFragment() {
-  const params = new URLSearchParams(location.hash.slice(1));
-  const token = params.get("token");
-  if (token) {
-    sessionStorage.setItem(TOKEN_KEY, token);
-    history.replaceState(null, "", location.pathname + location.search); // out of the address bar
-  }
+  const token = new URLSearchParams(location.hash.slice(1)).get("token");
+  if (!token) return false;
+  sessionStorage.setItem(TOKEN_KEY, token);
+  history.replaceState(null, "", location.pathname + location.search); // out of the address bar
+  return true;
 }
 
 /* Without a token the screen shows nothing of the station. */
@@ -356,8 +356,9 @@ function start() {
   });
   $("forget-token").addEventListener("click", () => askForToken(""));
   window.addEventListener("hashchange", () => {
-    takeTokenFromFragment();
-    if (sessionStorage.getItem(TOKEN_KEY) && !$("token-form").hidden) connect();
+    if (!takeTokenFromFragment()) return;
+    failures = 0;
+    connect();
   });
   connect();
 }
