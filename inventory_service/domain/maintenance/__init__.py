@@ -1,0 +1,1 @@
+"""Equipment maintenance rules: when a plan is due (calendar, usage, or both)."""
