@@ -3,7 +3,13 @@ from datetime import date
 import pytest
 
 from inventory_service.domain.maintenance.recurrence import (
-    Anchor, Plan, Unit, add_interval, is_due, next_due_cycle, next_due_date,
+    Anchor,
+    Plan,
+    Unit,
+    add_interval,
+    is_due,
+    next_due_cycle,
+    next_due_date,
 )
 
 
