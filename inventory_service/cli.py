@@ -15,6 +15,7 @@ from .db.engine import make_engine
 from .db.uow import Database
 from .ingest.mqtt import MqttIngest
 from .ingest.scanners import ScannerIngest
+from .jobs.scheduler import Scheduler
 from .services import auth, ledger
 from .services.context import Context, system_clock
 
@@ -100,6 +101,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     db = _database(settings)
     scanners = _start_ingest(settings, db) if args.command == "run" else None
     mqtt_ingest = _start_mqtt(settings, db) if args.command == "run" else None
+    scheduler = Scheduler(settings, db, system_clock) if args.command == "run" else None
+    if scheduler is not None:
+        scheduler.start()
     app = create_app(settings, db=db, mqtt_status=mqtt_ingest.connected if mqtt_ingest else None)
     log.info("serving the API on http://%s (role %s)", settings.bind, args.command)
     try:
@@ -110,6 +114,24 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             scanners.stop()
         if mqtt_ingest is not None:
             mqtt_ingest.stop()
+        if scheduler is not None:
+            scheduler.stop()
+    return 0
+
+
+def cmd_scheduler(settings: Settings, args: argparse.Namespace) -> int:
+    """`scheduler`: the job table; with PostgreSQL only the lock holder runs jobs, others stand by."""
+    db = _database(settings)
+    scheduler = Scheduler(settings, db, system_clock)
+    if args.run_once:
+        scheduler.run_now(args.run_once)
+        return 0
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    scheduler.start()
+    stop.wait()
+    scheduler.stop()
     return 0
 
 
@@ -138,6 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
         s.set_defaults(func=cmd_serve)
 
     sub.add_parser("ingest", help="device ingest: MQTT readings and serial scanners").set_defaults(func=cmd_ingest)
+    sch = sub.add_parser("scheduler", help="scheduled jobs (one leader per deployment)")
+    sch.add_argument("--run-once", metavar="JOB_ID", help="run one job now and exit")
+    sch.set_defaults(func=cmd_scheduler)
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
     up = db.add_parser("upgrade", help="alembic upgrade (default head)")

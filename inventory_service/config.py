@@ -27,15 +27,17 @@ class Settings:
 
     data_dir: Path = Path("var")
     database_url: str = ""
-    mqtt_url: str = DEFAULT_MQTT_URL
+    mqtt_url: str = field(default=DEFAULT_MQTT_URL, repr=False)
     bind: str = DEFAULT_BIND
     timezone: str = "UTC"
     scanners: str = ""
-    smtp_url: str = ""
+    smtp_url: str = field(default="", repr=False)
     log_level: str = "INFO"
     expiry_horizons_days: tuple[int, ...] = (90, 60, 30)
     instance: str = "default"
     mqtt_shared: bool = False
+    webhook_secret: str = field(default="", repr=False)
+    delivery_interval_s: float = 5.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -85,6 +87,7 @@ class Settings:
             expiry_horizons_days=parsed_horizons,
             instance=env.get("INVENTORY_INSTANCE", "default"),
             mqtt_shared=env.get("INVENTORY_MQTT_SHARED", "false").lower() in ("1", "true", "yes"),
+            webhook_secret=env.get("INVENTORY_WEBHOOK_SECRET", ""),
         )
 
 

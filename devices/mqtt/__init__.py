@@ -10,6 +10,12 @@ from devices.mqtt.payloads import (
 )
 
 __all__ = [
-    "MAX_BATCH", "PayloadError", "TemperatureReading", "parse_reading_payload", "parse_status_payload",
+    "MAX_BATCH",
+    "EquipmentCycle",
+    "PayloadError",
+    "TemperatureReading",
+    "parse_cycle_payload",
+    "parse_reading_payload",
+    "parse_status_payload",
     "topic_device",
 ]

@@ -112,3 +112,47 @@ def parse_status_payload(topic: str, payload: bytes) -> tuple[str, str]:
     if text not in ("online", "offline"):
         raise PayloadError(f"status must be online or offline, got {text[:40]!r}")
     return sensor_id, text
+
+
+@dataclass(frozen=True)
+class EquipmentCycle:
+    device_id: str
+    seq: int
+    ts: datetime
+    cycle: int
+    program: str
+    result: str
+    max_temp_c: float
+    hold_min: float
+
+
+CYCLE_FIELDS = {"seq", "ts", "cycle", "program", "result", "max_temp_c", "hold_min"}
+
+
+def parse_cycle_payload(topic: str, payload: bytes, *, now: datetime,
+                        max_future: timedelta = timedelta(minutes=10)) -> EquipmentCycle:
+    """`equipment/<device_id>/cycle`: `{"seq", "ts", "cycle" (lifetime counter), "program",
+    "result": "pass"|"fail", "max_temp_c", "hold_min"}` (ARCHITECTURE §4)."""
+    device_id = topic_device(topic, "equipment", "cycle")
+    try:
+        data = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PayloadError(f"not UTF-8 JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise PayloadError("expected a JSON object")
+    if set(data) != CYCLE_FIELDS:
+        missing, extra = CYCLE_FIELDS - set(data), set(data) - CYCLE_FIELDS
+        raise PayloadError(f"fields: missing {sorted(missing)}, unknown {sorted(extra)}")
+    reading = _one(device_id, {"seq": data["seq"], "ts": data["ts"], "temp_c": 0.0}, None)
+    cycle = data["cycle"]
+    if isinstance(cycle, bool) or not isinstance(cycle, int) or cycle < 0:
+        raise PayloadError(f"cycle must be a non-negative integer, got {cycle!r}")
+    program = data["program"]
+    if not isinstance(program, str) or not 1 <= len(program) <= 64:
+        raise PayloadError("program must be a string of 1-64 characters")
+    if data["result"] not in ("pass", "fail"):
+        raise PayloadError(f"result must be pass or fail, got {data['result']!r}")
+    if reading.ts - now > max_future:
+        raise PayloadError(f"ts {reading.ts.isoformat()} is in the future (device clock wrong?)")
+    return EquipmentCycle(device_id, reading.seq, reading.ts, cycle, program, data["result"],
+                          _number(data["max_temp_c"], "max_temp_c"), _number(data["hold_min"], "hold_min"))

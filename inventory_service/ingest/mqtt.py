@@ -26,10 +26,17 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from devices.mqtt import PayloadError, TemperatureReading, parse_reading_payload, parse_status_payload
+from devices.mqtt import (
+    EquipmentCycle,
+    PayloadError,
+    TemperatureReading,
+    parse_cycle_payload,
+    parse_reading_payload,
+    parse_status_payload,
+)
 
 from ..db.uow import Database
-from ..services import cold_evaluation, readings
+from ..services import cold_evaluation, cycles, readings
 from ..services.context import Clock, Context
 from .broker import BrokerAddress
 
@@ -39,6 +46,7 @@ SESSION_EXPIRY_S = 7 * 24 * 3600
 QUEUE_SIZE = 5000
 READING_TOPIC = "coldchain/+/reading"
 STATUS_TOPIC = "coldchain/+/status"
+CYCLE_TOPIC = "equipment/+/cycle"
 
 
 @dataclass(frozen=True)
@@ -80,7 +88,7 @@ class MqttIngest:
 
     def topics(self) -> list[str]:
         prefix = "$share/inventory/" if self.shared else ""
-        return [prefix + READING_TOPIC, prefix + STATUS_TOPIC]
+        return [prefix + READING_TOPIC, prefix + STATUS_TOPIC, prefix + CYCLE_TOPIC]
 
     def connected(self) -> bool:
         return bool(self.client.is_connected())
@@ -199,10 +207,13 @@ class MqttIngest:
         """Validate, store and evaluate one batch in one transaction."""
         ctx = Context(actor=f"ingest:{self.instance}", source="mqtt", now=self.clock(), tz=self.tz)
         good: list[TemperatureReading] = []
+        cycle_msgs: list[EquipmentCycle] = []
         with self.db.unit_of_work() as uow:
             for m in batch:
                 try:
-                    if m.topic.endswith("/status"):
+                    if m.topic.startswith("equipment/"):
+                        cycle_msgs.append(parse_cycle_payload(m.topic, m.payload, now=ctx.now))
+                    elif m.topic.endswith("/status"):
                         sensor_id, status = parse_status_payload(m.topic, m.payload)
                         readings.set_status(uow, ctx, sensor_id, status)
                     else:
@@ -212,6 +223,7 @@ class MqttIngest:
                     self.stats["rejected"] += 1
             for unit_id, since in readings.store(uow, ctx, good).items():
                 cold_evaluation.evaluate(uow, ctx, unit_id, since)
+            cycles.store(uow, ctx, cycle_msgs)
             uow.commit()
         self.stats["messages"] += len(batch)
         self.stats["readings"] += len(good)

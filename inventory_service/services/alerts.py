@@ -13,6 +13,7 @@ from .context import Context
 from .pagination import Page, page_by_id
 
 SEVERITIES = ("info", "warning", "critical")
+__all__ = ["SEVERITIES", "Alert", "acknowledge", "alert_to_dict", "list_alerts", "raise_alert", "resolve_alert"]
 
 
 def raise_alert(

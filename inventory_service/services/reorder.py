@@ -160,3 +160,11 @@ def suggestions(uow: UnitOfWork, ctx: Context, *, location_id: int | None = None
             "suggested_quantity": s.suggested_quantity,
         })
     return out
+
+
+def check_all(uow: UnitOfWork, ctx: Context) -> int:
+    """Re-check every par level: usable stock also shrinks as lots come within the lead time of expiry."""
+    pairs = uow.session.execute(select(ParLevel.item_id, ParLevel.location_id)).all()
+    for item_id, location_id in pairs:
+        check(uow, ctx, item_id, location_id)
+    return len(pairs)

@@ -1,0 +1,220 @@
+"""Maintenance plans and tickets: a due plan opens exactly one ticket until that ticket is closed.
+
+Tickets go open -> in_progress -> done (who, notes, checklist results, pass/fail) or cancelled. A
+failed check opens a corrective ticket and takes the device out of service; an overdue ticket on a
+critical plan raises an alert and, where the plan says so, takes the device out of service.
+Calibration of a data logger is a plan too: due 30 days before its certificate expires.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..db.models import Equipment, MaintenancePlan, Ticket
+from ..db.uow import UnitOfWork
+from ..domain.errors import Conflict, InvalidRequest, NotFound
+from ..domain.maintenance.recurrence import Anchor, Plan, Unit, is_due, next_due_cycle, next_due_date
+from . import alerts, equipment
+from .context import Context
+
+CALIBRATION_LEAD = timedelta(days=30)
+
+
+def plan_to_dict(p: MaintenancePlan) -> dict[str, Any]:
+    return {"id": p.id, "equipment_id": p.equipment_id, "name": p.name, "every": p.every, "unit": p.unit,
+            "anchor": p.anchor, "every_cycles": p.every_cycles, "checklist": p.checklist, "critical": p.critical,
+            "out_of_service_when_overdue": p.out_of_service_when_overdue, "kind": p.kind,
+            "next_due_date": p.next_due_date, "next_due_cycle": p.next_due_cycle, "active": p.active}
+
+
+def ticket_to_dict(t: Ticket) -> dict[str, Any]:
+    return {"id": t.id, "equipment_id": t.equipment_id, "plan_id": t.plan_id, "kind": t.kind, "title": t.title,
+            "status": t.status, "due_date": t.due_date, "due_cycle": t.due_cycle, "checklist": t.checklist,
+            "results": t.results, "passed": t.passed, "notes": t.notes, "opened_at": t.opened_at,
+            "started_at": t.started_at, "closed_at": t.closed_at, "closed_by": t.closed_by}
+
+
+def _rule(p: MaintenancePlan) -> Plan:
+    return Plan(p.every, Unit(p.unit), Anchor(p.anchor), p.every_cycles)
+
+
+def create_plan(uow: UnitOfWork, ctx: Context, *, equipment_id: str, name: str, every: int | None = None,
+                unit: str = "days", anchor: str = "scheduled", every_cycles: int | None = None,
+                first_due: date | None = None, checklist: list[dict[str, Any]] | None = None, critical: bool = False,
+                out_of_service_when_overdue: bool = False, kind: str = "preventive") -> MaintenancePlan:
+    eq = equipment.get(uow, equipment_id)
+    try:
+        rule = Plan(every, Unit(unit), Anchor(anchor), every_cycles)
+    except ValueError as exc:
+        raise InvalidRequest(str(exc), code="bad_plan") from exc
+    p = MaintenancePlan(equipment_id=equipment_id, name=name, every=every, unit=unit, anchor=anchor,
+                        every_cycles=every_cycles, checklist=checklist or [], critical=critical,
+                        out_of_service_when_overdue=out_of_service_when_overdue, kind=kind, active=True,
+                        created_at=ctx.now,
+                        next_due_date=first_due or (next_due_date(rule, last_scheduled=ctx.today, last_completed=None)
+                                                    if every else None),
+                        next_due_cycle=next_due_cycle(rule, cycles_at_last=eq.cycles or 0))
+    uow.session.add(p)
+    uow.session.flush()
+    return p
+
+
+def ensure_calibration_plans(uow: UnitOfWork, ctx: Context) -> None:
+    """Each data logger with a certificate expiry has a calibration plan due 30 days before it."""
+    for eq in uow.session.scalars(select(Equipment).where(Equipment.calibration_expires.is_not(None))):
+        due = eq.calibration_expires - CALIBRATION_LEAD if eq.calibration_expires else None
+        plan = uow.session.scalar(select(MaintenancePlan).where(MaintenancePlan.equipment_id == eq.id,
+                                                                MaintenancePlan.kind == "calibration"))
+        if plan is None:
+            uow.session.add(MaintenancePlan(equipment_id=eq.id, name="Calibration (certificate renewal)", every=None,
+                                            unit="days", anchor="completed", every_cycles=None, checklist=[],
+                                            critical=True, out_of_service_when_overdue=True, kind="calibration",
+                                            next_due_date=due, next_due_cycle=None, active=True, created_at=ctx.now))
+        elif plan.next_due_date != due and _open_ticket(uow, plan) is None:
+            plan.next_due_date = due
+    uow.session.flush()
+
+
+def _open_ticket(uow: UnitOfWork, plan: MaintenancePlan) -> Ticket | None:
+    return uow.session.scalar(select(Ticket).where(Ticket.open_key == f"plan:{plan.id}"))
+
+
+def open_due_tickets(uow: UnitOfWork, ctx: Context) -> list[Ticket]:
+    """Open one ticket per due plan. Idempotent: the plan's open ticket holds the unique `open_key`."""
+    opened = []
+    for plan in uow.session.scalars(select(MaintenancePlan).where(MaintenancePlan.active.is_(True))):
+        eq = uow.session.get(Equipment, plan.equipment_id)
+        if eq is None or _open_ticket(uow, plan) is not None:
+            continue
+        if plan.kind == "calibration":
+            due = plan.next_due_date is not None and ctx.today >= plan.next_due_date
+        else:
+            due = is_due(_rule(plan), today=ctx.today, cycles=eq.cycles, due_date=plan.next_due_date,
+                         due_cycle=plan.next_due_cycle)
+        if due:
+            opened.append(_new_ticket(uow, ctx, eq, plan.kind, plan.name, plan, key=f"plan:{plan.id}"))
+    return opened
+
+
+def _new_ticket(uow: UnitOfWork, ctx: Context, eq: Equipment, kind: str, title: str, plan: MaintenancePlan | None,
+                key: str | None) -> Ticket:
+    t = Ticket(equipment_id=eq.id, plan_id=plan.id if plan else None, kind=kind, title=f"{eq.name}: {title}",
+               status="open", open_key=key, due_date=plan.next_due_date if plan else ctx.today,
+               due_cycle=plan.next_due_cycle if plan else None, checklist=plan.checklist if plan else [],
+               results=[], opened_at=ctx.now, overdue_alerted=False)
+    uow.session.add(t)
+    try:
+        with uow.session.begin_nested():
+            uow.session.flush()
+    except IntegrityError as exc:
+        raise Conflict("a ticket for this is already open", code="ticket_open") from exc
+    return t
+
+
+def corrective(uow: UnitOfWork, ctx: Context, eq: Equipment, why: str) -> Ticket:
+    """Open a corrective ticket, take the device out of service and alert (one per device while open)."""
+    existing = uow.session.scalar(select(Ticket).where(Ticket.open_key == f"corrective:{eq.id}"))
+    ticket = existing or _new_ticket(uow, ctx, eq, "corrective", f"corrective: {why}", None, f"corrective:{eq.id}")
+    equipment.set_status(uow, ctx, eq.id, "out_of_service", why)
+    alerts.raise_alert(uow, ctx, kind="maintenance", severity="critical", key=f"corrective:{eq.id}",
+                       subject=f"{eq.name} out of service: {why}",
+                       message=f"{eq.name} ({eq.kind} {eq.serial or eq.id}) was taken out of service: {why}. "
+                               f"Ticket {ticket.id} is open for the repair.",
+                       details={"equipment_id": eq.id, "ticket_id": ticket.id, "location_id": eq.location_id})
+    return ticket
+
+
+def get_ticket(uow: UnitOfWork, ticket_id: int) -> Ticket:
+    t = uow.session.get(Ticket, ticket_id, with_for_update=True)
+    if t is None:
+        raise NotFound(f"ticket {ticket_id} not found", code="ticket_not_found")
+    return t
+
+
+def start(uow: UnitOfWork, ctx: Context, ticket_id: int) -> Ticket:
+    t = get_ticket(uow, ticket_id)
+    if t.status != "open":
+        raise Conflict(f"ticket {ticket_id} is {t.status}", code="bad_transition")
+    t.status, t.started_at = "in_progress", ctx.now
+    return t
+
+
+def complete(uow: UnitOfWork, ctx: Context, ticket_id: int, *, passed: bool, notes: str | None,
+             results: list[dict[str, Any]] | None) -> Ticket:
+    """Close as done. The plan's next due date/cycle is set from now; a failed check takes the device
+    out of service with a corrective ticket; a passed corrective ticket puts it back in service."""
+    t = get_ticket(uow, ticket_id)
+    if t.status not in ("open", "in_progress"):
+        raise Conflict(f"ticket {ticket_id} is {t.status}", code="bad_transition")
+    results = results or []
+    failed_items = [r for r in results if r.get("result") == "fail"]
+    ok = passed and not failed_items
+    t.status, t.passed, t.notes, t.results = "done", ok, notes, results
+    t.closed_at, t.closed_by, t.open_key = ctx.now, ctx.actor, None
+    eq = equipment.get(uow, t.equipment_id)
+    plan = uow.session.get(MaintenancePlan, t.plan_id) if t.plan_id else None
+    if plan is not None and plan.kind != "calibration":
+        rule = _rule(plan)
+        if plan.every:
+            plan.next_due_date = next_due_date(rule, last_scheduled=plan.next_due_date or ctx.today,
+                                               last_completed=ctx.today)
+        if plan.every_cycles:
+            plan.next_due_cycle = next_due_cycle(rule, cycles_at_last=eq.cycles or 0)
+    alerts.resolve_alert(uow, ctx, f"overdue:{t.id}")
+    uow.session.flush()
+    if not ok:
+        what = ", ".join(str(r.get("item", "?")) for r in failed_items) or "check failed"
+        corrective(uow, ctx, eq, f"{t.title.split(': ', 1)[-1]} failed ({what})")
+    elif t.kind == "corrective":
+        equipment.set_status(uow, ctx, eq.id, "in_service", f"repaired (ticket {t.id})")
+        alerts.resolve_alert(uow, ctx, f"corrective:{eq.id}")
+    return t
+
+
+def cancel(uow: UnitOfWork, ctx: Context, ticket_id: int, notes: str | None) -> Ticket:
+    t = get_ticket(uow, ticket_id)
+    if t.status not in ("open", "in_progress"):
+        raise Conflict(f"ticket {ticket_id} is {t.status}", code="bad_transition")
+    t.status, t.notes, t.closed_at, t.closed_by, t.open_key = "cancelled", notes, ctx.now, ctx.actor, None
+    alerts.resolve_alert(uow, ctx, f"overdue:{t.id}")
+    return t
+
+
+def flag_overdue(uow: UnitOfWork, ctx: Context) -> list[Ticket]:
+    """Overdue tickets of critical plans raise one alert each and, where configured, take the device out."""
+    flagged = []
+    rows = uow.session.execute(select(Ticket, MaintenancePlan)
+                               .join(MaintenancePlan, MaintenancePlan.id == Ticket.plan_id)
+                               .where(Ticket.status.in_(["open", "in_progress"]), MaintenancePlan.critical.is_(True),
+                                      Ticket.due_date < ctx.today, Ticket.overdue_alerted.is_(False)))
+    for ticket, plan in rows:
+        eq = equipment.get(uow, ticket.equipment_id)
+        ticket.overdue_alerted = True
+        alerts.raise_alert(uow, ctx, kind="maintenance", severity="critical", key=f"overdue:{ticket.id}",
+                           subject=f"Overdue: {ticket.title}",
+                           message=f"{ticket.title} was due {ticket.due_date} and is still {ticket.status}.",
+                           details={"equipment_id": eq.id, "ticket_id": ticket.id, "location_id": eq.location_id})
+        if plan.out_of_service_when_overdue:
+            equipment.set_status(uow, ctx, eq.id, "out_of_service", f"overdue {plan.kind}: {plan.name}")
+        flagged.append(ticket)
+    return flagged
+
+
+def list_tickets(uow: UnitOfWork, *, equipment_id: str | None, status: str | None) -> list[dict[str, Any]]:
+    q = select(Ticket).order_by(Ticket.id.desc()).limit(500)
+    if equipment_id:
+        q = q.where(Ticket.equipment_id == equipment_id)
+    if status:
+        q = q.where(Ticket.status == status)
+    return [ticket_to_dict(t) for t in uow.session.scalars(q)]
+
+
+def list_plans(uow: UnitOfWork, equipment_id: str | None) -> list[dict[str, Any]]:
+    q = select(MaintenancePlan).order_by(MaintenancePlan.id)
+    if equipment_id:
+        q = q.where(MaintenancePlan.equipment_id == equipment_id)
+    return [plan_to_dict(p) for p in uow.session.scalars(q)]
