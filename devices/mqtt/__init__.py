@@ -2,8 +2,10 @@
 
 from devices.mqtt.payloads import (
     MAX_BATCH,
+    EquipmentCycle,
     PayloadError,
     TemperatureReading,
+    parse_cycle_payload,
     parse_reading_payload,
     parse_status_payload,
     topic_device,
