@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from . import alerts, catalog, coldchain, errors, health, labels, reorder, scanning, security, stock, tokens
+from . import alerts, catalog, coldchain, equipment, errors, health, labels, reorder, scanning, security, stock, tokens
 from .schemas.common import ErrorSchema
 
 
@@ -18,6 +18,7 @@ BLUEPRINTS = (
     reorder.par_levels, reorder.suggestions, alerts.alerts, alerts.recalls, tokens.blp,
     scanning.scanners, scanning.scans, scanning.barcodes, labels.blp,
     coldchain.units, coldchain.sensors, coldchain.readings, coldchain.excursions, coldchain.alarms,
+    equipment.equipment, equipment.plans, equipment.tickets, equipment.routing, equipment.deliveries,
 )
 
 

@@ -1,0 +1,192 @@
+"""Equipment, maintenance plans, tickets, the sterilization log, alert routing and deliveries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from ..db.models import RoutingRule
+from ..services import coldchain_queries, cycles, delivery, maintenance
+from ..services import equipment as registry
+from .coldchain import _csv
+from .runtime import context, reader, writer
+from .schemas.equipment import (
+    CycleList,
+    CycleQuery,
+    DeliveryList,
+    EquipmentIn,
+    EquipmentList,
+    EquipmentOut,
+    PlanIn,
+    PlanList,
+    PlanOut,
+    RuleIn,
+    RuleList,
+    RuleOut,
+    StatusIn,
+    TicketAction,
+    TicketList,
+    TicketOut,
+    TicketQuery,
+)
+from .security import role
+
+equipment = Blueprint("equipment", __name__, url_prefix="/api/v1/equipment", description="The equipment registry")
+plans = Blueprint("maintenance-plans", __name__, url_prefix="/api/v1/maintenance-plans",
+                  description="Preventive maintenance and calibration plans")
+tickets = Blueprint("tickets", __name__, url_prefix="/api/v1/tickets", description="Maintenance tickets")
+routing = Blueprint("routing-rules", __name__, url_prefix="/api/v1/routing-rules", description="Alert routing")
+deliveries = Blueprint("deliveries", __name__, url_prefix="/api/v1/alerts", description="Alert delivery attempts")
+
+CYCLE_COLUMNS = ["ts", "cycle", "program", "result", "max_temp_c", "hold_min", "seq", "received_at"]
+
+
+def _with_history(uow: Any, e: Any) -> dict[str, Any]:
+    return {**registry.equipment_to_dict(e), "history": registry.history(uow, e.id)}
+
+
+@equipment.route("")
+class EquipmentCollection(MethodView):
+    @equipment.response(200, EquipmentList)
+    def get(self) -> dict[str, Any]:
+        with reader() as uow:
+            return {"items": registry.list_all(uow), "next": None}
+
+    @role("manager")
+    @equipment.arguments(EquipmentIn)
+    @equipment.response(201, EquipmentOut)
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        with writer() as uow:
+            e = registry.create(uow, context(), **body)
+            uow.commit()
+            return _with_history(uow, e)
+
+
+@equipment.route("/<equipment_id>")
+class EquipmentById(MethodView):
+    @equipment.response(200, EquipmentOut)
+    def get(self, equipment_id: str) -> dict[str, Any]:
+        with reader() as uow:
+            return _with_history(uow, registry.get(uow, equipment_id))
+
+
+@equipment.route("/<equipment_id>/status")
+class EquipmentStatus(MethodView):
+    @role("manager")
+    @equipment.arguments(StatusIn)
+    @equipment.response(200, EquipmentOut)
+    def post(self, body: dict[str, Any], equipment_id: str) -> dict[str, Any]:
+        """Put in or take out of service; who and why are kept."""
+        with writer() as uow:
+            e = registry.set_status(uow, context(), equipment_id, body["status"], body["reason"])
+            uow.commit()
+            return _with_history(uow, e)
+
+
+@equipment.route("/<equipment_id>/cycles")
+class Cycles(MethodView):
+    @equipment.arguments(CycleQuery, location="query")
+    @equipment.response(200, CycleList)
+    @equipment.alt_response(200, content_type="text/csv", description="with format=csv", success=True)
+    def get(self, args: dict[str, Any], equipment_id: str) -> Any:
+        """The sterilization log, oldest first."""
+        with reader() as uow:
+            registry.get(uow, equipment_id)
+            rows = cycles.list_cycles(uow, equipment_id, args["from_"], args["to"])
+        if args["format"] == "csv":
+            return _csv(coldchain_queries.to_csv(rows, CYCLE_COLUMNS), f"{equipment_id}-cycles.csv")
+        return {"items": rows, "next": None}
+
+
+@plans.route("")
+class Plans(MethodView):
+    @plans.response(200, PlanList)
+    def get(self) -> dict[str, Any]:
+        with reader() as uow:
+            return {"items": maintenance.list_plans(uow, None), "next": None}
+
+    @role("manager")
+    @plans.arguments(PlanIn)
+    @plans.response(201, PlanOut)
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Every N days/weeks/months (from the schedule or the completion), every N cycles, or both."""
+        with writer() as uow:
+            p = maintenance.create_plan(uow, context(), **body)
+            uow.commit()
+            return maintenance.plan_to_dict(p)
+
+
+@tickets.route("")
+class Tickets(MethodView):
+    @tickets.arguments(TicketQuery, location="query")
+    @tickets.response(200, TicketList)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        with reader() as uow:
+            return {"items": maintenance.list_tickets(uow, **args), "next": None}
+
+
+@tickets.route("/<int:ticket_id>")
+class TicketById(MethodView):
+    @tickets.response(200, TicketOut)
+    def get(self, ticket_id: int) -> dict[str, Any]:
+        with reader() as uow:
+            return maintenance.ticket_to_dict(maintenance.get_ticket(uow, ticket_id))
+
+    @role("staff")
+    @tickets.arguments(TicketAction)
+    @tickets.response(200, TicketOut)
+    def post(self, body: dict[str, Any], ticket_id: int) -> dict[str, Any]:
+        """`start`, `done` (pass/fail, notes, checklist results) or `cancel`."""
+        with writer() as uow:
+            ctx = context()
+            if body["action"] == "start":
+                t = maintenance.start(uow, ctx, ticket_id)
+            elif body["action"] == "done":
+                t = maintenance.complete(uow, ctx, ticket_id, passed=body["passed"], notes=body["notes"],
+                                         results=body["results"])
+            else:
+                t = maintenance.cancel(uow, ctx, ticket_id, body["notes"])
+            uow.commit()
+            return maintenance.ticket_to_dict(t)
+
+
+@routing.route("")
+class Rules(MethodView):
+    @role("manager")
+    @routing.response(200, RuleList)
+    def get(self) -> dict[str, Any]:
+        with reader() as uow:
+            rows = uow.session.scalars(select(RoutingRule).where(RoutingRule.active.is_(True)).order_by(RoutingRule.id))
+            return {"items": [delivery.rule_to_dict(r) for r in rows], "next": None}
+
+    @role("manager")
+    @routing.arguments(RuleIn)
+    @routing.response(201, RuleOut)
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Alerts of `kinds` (all when empty) at or above `min_severity` go to `channel` for `recipients`."""
+        with writer() as uow:
+            rule = delivery.create_rule(uow, context(), **body, active=True)
+            uow.commit()
+            return delivery.rule_to_dict(rule)
+
+
+@routing.route("/<int:rule_id>")
+class RuleById(MethodView):
+    @role("manager")
+    @routing.response(204)
+    def delete(self, rule_id: int) -> None:
+        with writer() as uow:
+            delivery.delete_rule(uow, rule_id)
+            uow.commit()
+
+
+@deliveries.route("/<int:alert_id>/deliveries")
+class Deliveries(MethodView):
+    @deliveries.response(200, DeliveryList)
+    def get(self, alert_id: int) -> dict[str, Any]:
+        """Every delivery of the alert with its attempts: `sent`, `pending` (retrying) or `failed`."""
+        with reader() as uow:
+            return {"items": delivery.deliveries_of(uow, alert_id), "next": None}

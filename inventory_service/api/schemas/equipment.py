@@ -1,0 +1,202 @@
+"""Equipment, maintenance plans, tickets, cycles, routing rules and deliveries."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from ...services.delivery import CHANNELS
+from ...services.equipment import KINDS, STATUSES
+from .common import Strict
+
+ID = validate.Regexp(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class EquipmentIn(Strict):
+    id = fields.String(required=True, validate=ID, metadata={"description": "also its MQTT device id"})
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    make = fields.String(load_default=None)
+    model = fields.String(load_default=None)
+    serial = fields.String(load_default=None)
+    location_id = fields.Integer(load_default=None)
+    storage_unit_id = fields.Integer(load_default=None)
+    sensor_id = fields.String(load_default=None)
+    calibration_certificate = fields.String(load_default=None)
+    calibration_expires = fields.Date(load_default=None)
+
+
+class EquipmentOut(Strict):
+    id = fields.String(required=True)
+    kind = fields.String(required=True)
+    name = fields.String(required=True)
+    make = fields.String(allow_none=True)
+    model = fields.String(allow_none=True)
+    serial = fields.String(allow_none=True)
+    location_id = fields.Integer(allow_none=True)
+    storage_unit_id = fields.Integer(allow_none=True)
+    sensor_id = fields.String(allow_none=True)
+    calibration_certificate = fields.String(allow_none=True)
+    calibration_expires = fields.Date(allow_none=True)
+    status = fields.String(required=True)
+    cycles = fields.Integer(allow_none=True)
+    created_at = fields.DateTime(required=True)
+    history = fields.List(fields.Dict())
+
+
+class EquipmentList(Strict):
+    items = fields.List(fields.Nested(EquipmentOut), required=True)
+    next = fields.String(allow_none=True, required=True)
+
+
+class StatusIn(Strict):
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+
+
+class ChecklistItem(Strict):
+    item = fields.String(required=True)
+    kind = fields.String(load_default="pass_fail", validate=validate.OneOf(["pass_fail", "note"]))
+
+
+class PlanIn(Strict):
+    equipment_id = fields.String(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    every = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    unit = fields.String(load_default="days", validate=validate.OneOf(["days", "weeks", "months"]))
+    anchor = fields.String(load_default="scheduled", validate=validate.OneOf(["scheduled", "completed"]))
+    every_cycles = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    first_due = fields.Date(load_default=None)
+    checklist = fields.List(fields.Nested(ChecklistItem), load_default=list)
+    critical = fields.Boolean(load_default=False)
+    out_of_service_when_overdue = fields.Boolean(load_default=False)
+
+
+class PlanOut(Strict):
+    id = fields.Integer(required=True)
+    equipment_id = fields.String(required=True)
+    name = fields.String(required=True)
+    every = fields.Integer(allow_none=True)
+    unit = fields.String(required=True)
+    anchor = fields.String(required=True)
+    every_cycles = fields.Integer(allow_none=True)
+    checklist = fields.List(fields.Dict(), required=True)
+    critical = fields.Boolean(required=True)
+    out_of_service_when_overdue = fields.Boolean(required=True)
+    kind = fields.String(required=True)
+    next_due_date = fields.Date(allow_none=True)
+    next_due_cycle = fields.Integer(allow_none=True)
+    active = fields.Boolean(required=True)
+
+
+class PlanList(Strict):
+    items = fields.List(fields.Nested(PlanOut), required=True)
+    next = fields.String(allow_none=True, required=True)
+
+
+class TicketOut(Strict):
+    id = fields.Integer(required=True)
+    equipment_id = fields.String(required=True)
+    plan_id = fields.Integer(allow_none=True)
+    kind = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.String(required=True)
+    due_date = fields.Date(allow_none=True)
+    due_cycle = fields.Integer(allow_none=True)
+    checklist = fields.List(fields.Dict(), required=True)
+    results = fields.List(fields.Dict(), required=True)
+    passed = fields.Boolean(allow_none=True)
+    notes = fields.String(allow_none=True)
+    opened_at = fields.DateTime(required=True)
+    started_at = fields.DateTime(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
+    closed_by = fields.String(allow_none=True)
+
+
+class TicketList(Strict):
+    items = fields.List(fields.Nested(TicketOut), required=True)
+    next = fields.String(allow_none=True, required=True)
+
+
+class TicketQuery(Strict):
+    equipment_id = fields.String(load_default=None)
+    status = fields.String(load_default=None, validate=validate.OneOf(["open", "in_progress", "done", "cancelled"]))
+
+
+class CheckResult(Strict):
+    item = fields.String(required=True)
+    result = fields.String(required=True, validate=validate.OneOf(["pass", "fail", "n/a"]))
+    note = fields.String(load_default=None)
+
+
+class TicketAction(Strict):
+    action = fields.String(required=True, validate=validate.OneOf(["start", "done", "cancel"]))
+    passed = fields.Boolean(load_default=True)
+    notes = fields.String(load_default=None, validate=validate.Length(max=5000))
+    results = fields.List(fields.Nested(CheckResult), load_default=list)
+
+
+class CycleOut(Strict):
+    id = fields.Integer(required=True)
+    equipment_id = fields.String(required=True)
+    seq = fields.Integer(required=True)
+    ts = fields.DateTime(required=True)
+    cycle = fields.Integer(required=True)
+    program = fields.String(required=True)
+    result = fields.String(required=True)
+    max_temp_c = fields.Float(required=True)
+    hold_min = fields.Float(required=True)
+    received_at = fields.DateTime(required=True)
+
+
+class CycleList(Strict):
+    items = fields.List(fields.Nested(CycleOut), required=True)
+    next = fields.String(allow_none=True, required=True)
+
+
+class CycleQuery(Strict):
+    from_ = fields.DateTime(load_default=None, data_key="from")
+    to = fields.DateTime(load_default=None)
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+
+
+class RuleIn(Strict):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    kinds = fields.List(fields.String(), load_default=list)
+    min_severity = fields.String(load_default="info", validate=validate.OneOf(["info", "warning", "critical"]))
+    location_id = fields.Integer(load_default=None)
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    recipients = fields.List(fields.String(validate=validate.Length(min=1, max=300)), load_default=list)
+    renotify_min = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    escalate_after_min = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    escalate_to = fields.List(fields.String(), load_default=list)
+
+
+class RuleOut(RuleIn):
+    id = fields.Integer(required=True)
+    active = fields.Boolean(required=True)
+
+
+class RuleList(Strict):
+    items = fields.List(fields.Nested(RuleOut), required=True)
+    next = fields.String(allow_none=True, required=True)
+
+
+class DeliveryOut(Strict):
+    id = fields.Integer(required=True)
+    alert_id = fields.Integer(required=True)
+    rule_id = fields.Integer(allow_none=True)
+    channel = fields.String(required=True)
+    recipient = fields.String(required=True)
+    purpose = fields.String(required=True)
+    state = fields.String(required=True)
+    attempts = fields.Integer(required=True)
+    next_attempt_at = fields.DateTime(required=True)
+    last_error = fields.String(allow_none=True)
+    log = fields.List(fields.Dict(), required=True)
+    created_at = fields.DateTime(required=True)
+    sent_at = fields.DateTime(allow_none=True)
+
+
+class DeliveryList(Strict):
+    items = fields.List(fields.Nested(DeliveryOut), required=True)
+    next = fields.String(allow_none=True, required=True)
