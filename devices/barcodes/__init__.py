@@ -68,8 +68,8 @@ def _dispatch(identifier: str | None, data: str, today: dt.date) -> ScanData:
         return failed("unknown", "empty")
     if symbology.carries_gtin_only(identifier):
         return parse_gtin(data, identifier)
-    if is_command(data):
-        return parse_command(data)
+    if is_command(data.strip(GS)):  # a stray GS around a command card is never part of it
+        return parse_command(data.strip(GS))
     if looks_like_uri(trimmed):
         return parse_digital_link(trimmed, today)
     hibc = data.strip(GS)  # a stray GS is never HIBC data, but a space may be its check character

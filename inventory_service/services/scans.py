@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from devices.barcodes import ScanData
 
@@ -25,6 +25,8 @@ from .pagination import Page, page_by_id
 from .stations import get_scanner, location_by_code, state_of, store_state
 
 OUTCOMES = ("applied", "command", "rejected", "pending")
+#: Reasons the serial reader gives for frames it refused itself (devices.serial.framing).
+READER_REJECTIONS = ("too_long", "noise", "cut_by_port_loss", "cut_by_stop")
 
 
 class ScanRejected(DomainError):
@@ -66,8 +68,10 @@ def record(uow: UnitOfWork, ctx: Context, scanner_id: str, parsed: ScanData, *,
     """
     scanner = get_scanner(uow, scanner_id, lock=True)
     if rereads_before:
-        previous = uow.session.scalar(select(Scan).where(Scan.scanner_id == scanner_id)
-                                      .order_by(Scan.id.desc()).limit(1))
+        # The count refers to the previous frame the reader accepted, not to one it refused since.
+        previous = uow.session.scalar(select(Scan).where(
+            Scan.scanner_id == scanner_id,
+            or_(Scan.reason.is_(None), Scan.reason.not_in(READER_REJECTIONS))).order_by(Scan.id.desc()).limit(1))
         if previous is not None:
             previous.rereads += rereads_before
     label = label_of(parsed)

@@ -165,3 +165,19 @@ def test_scans_are_listed_and_filtered(scan, api: Api):
     rejected = api.get("/api/v1/scans?outcome=rejected", expect=200).json["items"]
     assert [s["reason"] for s in rejected] == ["unparseable"]
     assert len(api.get("/api/v1/scans?scanner_id=sr-1", expect=200).json["items"]) == 2
+
+
+def test_rereads_count_on_the_frame_they_repeat_even_after_a_refused_frame(scan, db, ctx):
+    first = scan(label("A"))
+    c = ctx("station:sr-1", "station")
+    with db.unit_of_work() as uow:
+        scans.record(uow, c, "sr-1", parse_scan("\x00\x00", today=c.today), rejected="noise")
+        scans.record(uow, c, "sr-1", parse_scan(label("B"), today=c.today), rereads_before=2)
+        uow.commit()
+        rows = {s.id: s.rereads for s in uow.session.scalars(__import__("sqlalchemy").select(scans.Scan))}
+    assert rows[first["id"]] == 2
+    assert sorted(rows.values()) == [0, 0, 2]
+
+
+def test_a_stray_gs_around_a_command_card_is_ignored(scan):
+    assert scan("\x1d#MODE:CONSUME\x1d")["outcome"] == "command"
