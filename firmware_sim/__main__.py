@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from firmware_sim.autoclave import add_autoclave_arguments, run_autoclave
 from firmware_sim.fridge.cli import add_fridge_arguments, run_fridge
 from firmware_sim.scanner import (
     GS,
@@ -110,6 +111,7 @@ def _where(link: Link) -> str:
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "scanner": ("a barcode scanner on a serial port", add_scanner_arguments, run_scanner),
     "fridge": ("a vaccine-fridge data logger publishing over MQTT", add_fridge_arguments, run_fridge),
+    "autoclave": ("a steam autoclave reporting its cycles over MQTT", add_autoclave_arguments, run_autoclave),
 }
 
 

@@ -106,6 +106,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         scheduler.start()
     app = create_app(settings, db=db, mqtt_status=mqtt_ingest.connected if mqtt_ingest else None)
     log.info("serving the API on http://%s (role %s)", settings.bind, args.command)
+    # SIGTERM (docker stop, systemd) ends the server like Ctrl-C, so the finally block below stops ingest
+    # (publishing our own `offline`) and the scheduler cleanly.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         serve(app, host=settings.bind_host, port=settings.bind_port, threads=args.threads,
               ident="inventory-service")

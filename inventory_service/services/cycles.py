@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from devices.mqtt import EquipmentCycle as CycleMessage
 
-from ..db.models import Equipment, EquipmentCycle
+from ..db.models import Equipment, EquipmentCycle, MaintenancePlan
 from ..db.uow import UnitOfWork
 from . import maintenance
 from .context import Context
@@ -39,11 +39,22 @@ def store(uow: UnitOfWork, ctx: Context, cycles: Sequence[CycleMessage]) -> list
         eq = uow.session.get(Equipment, device_id)
         if eq is None:
             continue  # kept in the log; a manager registers the device to act on it
+        if eq.cycles is None:
+            _rebase_usage_plans(uow, eq, counter)
         eq.cycles = max(eq.cycles or 0, counter)
         if result == "fail":
             maintenance.corrective(uow, ctx, eq, f"cycle {counter} ({program}) failed at {ts:%Y-%m-%d %H:%M} UTC")
     maintenance.open_due_tickets(uow, ctx)
     return [r[0] for r in inserted]
+
+
+def _rebase_usage_plans(uow: UnitOfWork, eq: Equipment, first_counter: int) -> None:
+    """A device registered without its counter reading reports, say, cycle 1235 first: its usage plans
+    count from there, not from 0 (which would make them overdue at once)."""
+    for plan in uow.session.scalars(select(MaintenancePlan).where(MaintenancePlan.equipment_id == eq.id,
+                                                                  MaintenancePlan.every_cycles.is_not(None))):
+        if plan.every_cycles and plan.next_due_cycle == plan.every_cycles:
+            plan.next_due_cycle = first_counter - 1 + plan.every_cycles
 
 
 def cycle_to_dict(c: EquipmentCycle) -> dict[str, Any]:

@@ -120,3 +120,23 @@ def test_logger_calibration_is_due_30_days_before_the_certificate_expires(api: A
     assert run_maintenance(db, ctx) == 1
     [t] = tickets(api)
     assert (t["kind"], t["due_date"]) == ("calibration", "2026-03-21")
+
+
+def test_usage_plans_count_from_the_first_counter_a_device_reports(api: Api, db, ctx):
+    plan = autoclave(api, every_cycles=40)
+    assert plan["next_due_cycle"] == 40
+    feed_cycles(db, ctx, 1234, 1)
+    assert tickets(api) == []
+    assert api.get("/api/v1/maintenance-plans", expect=200).json["items"][0]["next_due_cycle"] == 1273
+    feed_cycles(db, ctx, 1235, 38)  # up to 1272: 39 cycles since the first report
+    assert tickets(api) == []
+    feed_cycles(db, ctx, 1273, 1)
+    assert len(tickets(api)) == 1
+
+
+def test_a_device_registered_with_its_counter_plans_from_there(api: Api):
+    api.post("/api/v1/equipment", {"id": "ac-2", "kind": "autoclave", "name": "Autoclave 2", "cycles": 500},
+             role="manager", expect=201)
+    plan = api.post("/api/v1/maintenance-plans", {"equipment_id": "ac-2", "name": "Service", "every_cycles": 40},
+                    role="manager", expect=201).json
+    assert plan["next_due_cycle"] == 540

@@ -23,6 +23,8 @@ class EquipmentIn(Strict):
     sensor_id = fields.String(load_default=None)
     calibration_certificate = fields.String(load_default=None)
     calibration_expires = fields.Date(load_default=None)
+    cycles = fields.Integer(load_default=None, validate=validate.Range(min=0),
+                            metadata={"description": "the lifetime cycle counter now (usage plans count from it)"})
 
 
 class EquipmentOut(Strict):
