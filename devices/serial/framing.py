@@ -57,9 +57,10 @@ class Framer:
         """True while a frame is started and not yet complete."""
         return bool(self._buf) or self._discarding
 
-    def feed(self, data: bytes, now: float) -> list[Frame]:
-        """Add the bytes of one read that arrived at `now` (monotonic seconds)."""
-        out = self.poll(now)  # the gap may have elapsed before this read arrived
+    def feed(self, data: bytes, now: float, *, idle_check: bool = True) -> list[Frame]:
+        """Add the bytes of one read that arrived at `now` (monotonic seconds). With `idle_check` False
+        the bytes are known to have been waiting already, so no idle gap is assumed before them."""
+        out = self.poll(now) if idle_check else []  # the gap may have elapsed before this read arrived
         if not data:
             return out
         *ended, rest = _TERMINATORS.split(data)

@@ -151,10 +151,14 @@ class ScannerReader(threading.Thread):
         reason = "cut_by_stop"
         try:
             while not self._halt.is_set():
-                data = port.read(max(1, port.in_waiting))
+                buffered = port.in_waiting
+                data = port.read(max(1, buffered))
                 now = time.monotonic()
                 got_data = got_data or bool(data)
-                for frame in framer.feed(data, now):
+                # Bytes already waiting in the OS buffer arrived earlier than `now`: if this thread was held
+                # up (GIL, GC, a busy host), the time since the last read says nothing about the scanner's
+                # gap, so only a read that had to wait for its first byte may end a frame by idle time.
+                for frame in framer.feed(data, now, idle_check=not buffered):
                     self._deliver(frame, now)
         except Exception as exc:
             reason = "cut_by_port_loss"

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from ..db.models import Alarm
+from ..db.models import Alarm, Sensor
 from ..services import coldchain_queries as q
 from ..services import dispositions, storage_units
 from .runtime import context, reader, writer
@@ -28,6 +28,7 @@ from .schemas.coldchain import (
     ReadingPage,
     ReadingQuery,
     SensorIn,
+    SensorList,
     SensorOut,
     UnitIn,
     UnitList,
@@ -121,13 +122,11 @@ class Mkt(MethodView):
 
 @sensors.route("")
 class Sensors(MethodView):
-    @sensors.response(200, UnitList.from_dict({"items": SensorOut(many=True)}, name="SensorList"))
+    @sensors.response(200, SensorList)
     def get(self) -> dict[str, Any]:
-        from ..db.models import Sensor
-
         with reader() as uow:
             rows = uow.session.scalars(select(Sensor).order_by(Sensor.id))
-            return {"items": [storage_units.sensor_to_dict(s) for s in rows]}
+            return {"items": [storage_units.sensor_to_dict(s) for s in rows], "next": None}
 
     @role("manager")
     @sensors.arguments(SensorIn)

@@ -129,6 +129,7 @@ class Alarm(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     storage_unit_id: Mapped[int] = mapped_column(ForeignKey("storage_units.id"), index=True)
     rule_index: Mapped[int]
+    sensor_id: Mapped[str | None] = mapped_column(String(64))  # for no-data alarms
     kind: Mapped[str] = mapped_column(String(8))
     mode: Mapped[str] = mapped_column(String(16))
     condition_start: Mapped[datetime] = mapped_column(UTCDateTime())

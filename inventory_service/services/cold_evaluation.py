@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from ..db.models import (
     Alarm,
@@ -73,7 +73,7 @@ def evaluate(uow: UnitOfWork, ctx: Context, unit_id: int, since: datetime) -> li
                                                                segs)}
     events = alarm_rules.evaluate([AlarmRule.from_dict(r) for r in unit.alarm_rules], rng, segs, ctx.tz, ctx.now)
     fired = [a for a in (_upsert_alarm(uow, ctx, unit, ev, stored) for ev in events) if a is not None]
-    fired += _no_data(uow, ctx, unit, start)
+    fired += _no_data(uow, ctx, unit, start, until=rows[-1][0])
     return fired
 
 
@@ -136,39 +136,70 @@ def _upsert_alarm(uow: UnitOfWork, ctx: Context, unit: StorageUnit, ev: AlarmEve
 
 
 def hold_exposed_lots(uow: UnitOfWork, ctx: Context, unit: StorageUnit, excursion: Excursion) -> list[int]:
-    """Every lot with stock in the unit during the excursion goes on hold, linked to it (CDC: label
-    exposed vaccine "Do Not Use" until the manufacturer or program says otherwise)."""
-    on_hand = dict(uow.session.execute(select(Balance.lot_id, Balance.quantity).where(
-        Balance.location_id == unit.location_id, Balance.quantity > 0)).all())
-    moved_out = uow.session.scalars(select(Movement.lot_id).where(
-        Movement.location_id == unit.location_id, Movement.quantity < 0,
-        Movement.occurred_at >= excursion.start)).all()
-    lot_ids = sorted(set(on_hand) | set(moved_out))
-    for lot_id in lot_ids:
+    """Every lot with stock in the unit at any time during the excursion goes on hold, linked to it
+    (CDC: label exposed vaccine "Do Not Use" until the manufacturer or program says otherwise).
+
+    Balances are rolled back through the ledger to the excursion's start and end, so a lot received
+    after the excursion (its readings may arrive late) is not held, and one moved out since still is.
+    """
+    now = dict(uow.session.execute(select(Balance.lot_id, Balance.quantity).where(
+        Balance.location_id == unit.location_id)).all())
+    after_end: dict[int, int] = {}
+    during: dict[int, int] = {}
+    received_during: set[int] = set()
+    for lot_id, qty, at in uow.session.execute(select(Movement.lot_id, Movement.quantity, Movement.occurred_at).where(
+            Movement.location_id == unit.location_id, Movement.occurred_at >= excursion.start)):
+        if at >= excursion.end:
+            after_end[lot_id] = after_end.get(lot_id, 0) + qty
+        else:
+            during[lot_id] = during.get(lot_id, 0) + qty
+            if qty > 0:
+                received_during.add(lot_id)
+    exposed: dict[int, int] = {}
+    for lot_id in set(now) | set(after_end) | set(during):
+        at_end = now.get(lot_id, 0) - after_end.get(lot_id, 0)
+        at_start = at_end - during.get(lot_id, 0)
+        if at_start > 0 or at_end > 0 or lot_id in received_during:
+            exposed[lot_id] = max(at_start, at_end, 0)
+    for lot_id in sorted(exposed):
         if uow.session.scalar(select(LotHold.id).where(LotHold.excursion_id == excursion.id,
                                                        LotHold.lot_id == lot_id)) is None:
             uow.session.add(LotHold(excursion_id=excursion.id, lot_id=lot_id, storage_unit_id=unit.id,
-                                    quantity=on_hand.get(lot_id, 0), exposure_min=excursion.duration_min,
+                                    quantity=exposed[lot_id], exposure_min=excursion.duration_min,
                                     created_at=ctx.now))
         lot = uow.session.get(Lot, lot_id)
         if lot is not None and lot.status == LotStatus.AVAILABLE.value:
             lot.status, lot.status_reason = LotStatus.HOLD.value, f"excursion {excursion.id} in {unit.name}"
     uow.session.flush()
-    return lot_ids
+    return sorted(exposed)
 
 
-def _no_data(uow: UnitOfWork, ctx: Context, unit: StorageUnit, start: datetime) -> list[Alarm]:
+def _no_data(uow: UnitOfWork, ctx: Context, unit: StorageUnit, start: datetime,
+             until: datetime | None = None) -> list[Alarm]:
+    """No-data alarms of the unit's sensors between `start` and `until` (default now). Evaluating new
+    readings passes `until` = the newest reading, so silence after it is left to the sweep; an open
+    alarm whose silence late data has since filled is ended at the first reading after it began."""
     fired = []
+    end = until or ctx.now
     assigned = uow.session.execute(select(SensorAssignment.sensor_id, SensorAssignment.assigned_at).where(
         SensorAssignment.storage_unit_id == unit.id,
         or_(SensorAssignment.unassigned_at.is_(None), SensorAssignment.unassigned_at > start))).all()
     for sensor_id, assigned_at in assigned:
+        since = max(start, assigned_at)
         times = uow.session.scalars(select(Reading.ts).where(
-            Reading.sensor_id == sensor_id, Reading.ts >= max(start, assigned_at), Reading.ts <= ctx.now)).all()
-        for ev in alarm_rules.no_data(times, unit.no_data_min, max(start, assigned_at), ctx.now):
+            Reading.sensor_id == sensor_id, Reading.ts >= since, Reading.ts <= end)).all()
+        for ev in alarm_rules.no_data(times, unit.no_data_min, since, end):
             alarm = _upsert_no_data(uow, ctx, unit, sensor_id, ev)
             if alarm is not None:
                 fired.append(alarm)
+        for alarm in uow.session.scalars(select(Alarm).where(
+                Alarm.storage_unit_id == unit.id, Alarm.sensor_id == sensor_id, Alarm.kind == "no_data",
+                Alarm.ended_at.is_(None))):
+            resumed = uow.session.scalar(select(func.min(Reading.ts)).where(
+                Reading.sensor_id == sensor_id, Reading.ts > alarm.condition_start))
+            if resumed is not None:
+                alarm.ended_at = max(resumed, alarm.triggered_at)
+                alerts.resolve_alert(uow, ctx, f"alarm:{alarm.id}")
     return fired
 
 
@@ -181,7 +212,7 @@ def _upsert_no_data(uow: UnitOfWork, ctx: Context, unit: StorageUnit, sensor_id:
             if ev.ended_at is not None:
                 alerts.resolve_alert(uow, ctx, f"alarm:{alarm.id}")
         return None
-    alarm = Alarm(storage_unit_id=unit.id, rule_index=-1, kind="no_data", mode="no_data",
+    alarm = Alarm(storage_unit_id=unit.id, rule_index=-1, kind="no_data", mode="no_data", sensor_id=sensor_id,
                   condition_start=ev.condition_start, triggered_at=ev.triggered_at, ended_at=ev.ended_at)
     uow.session.add(alarm)
     uow.session.flush()

@@ -114,6 +114,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('storage_unit_id', sa.Integer(), nullable=False),
     sa.Column('rule_index', sa.Integer(), nullable=False),
+    sa.Column('sensor_id', sa.String(length=64), nullable=True),
     sa.Column('kind', sa.String(length=8), nullable=False),
     sa.Column('mode', sa.String(length=16), nullable=False),
     sa.Column('condition_start', inventory_service.db.base.UTCDateTime(timezone=True), nullable=False),

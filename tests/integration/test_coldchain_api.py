@@ -51,6 +51,8 @@ def test_units_get_the_defaults_of_their_kind(api: Api, fridge: dict):
     assert who["alarm_rules"][1] == {"kind": "low", "mode": "consecutive", "delay_min": 60, "threshold_c": -0.5,
                                      "inclusive": True}
     assert fridge["sensor"]["assignments"][0]["storage_unit_id"] == unit["id"]
+    [sensor] = api.get("/api/v1/sensors", expect=200).json["items"]
+    assert (sensor["id"], sensor["storage_unit_id"], sensor["interval_min"]) == ("probe-1", unit["id"], 5)
 
 
 def test_excursion_alarm_hold_and_disposition(api: Api, db: Database, clock: FrozenClock, fridge: dict):

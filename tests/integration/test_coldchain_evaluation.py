@@ -112,3 +112,42 @@ def test_the_sweep_raises_no_data_for_a_sensor_that_went_silent(db, clock, fridg
         uow.commit()
     assert [(a.kind, a.ended_at) for a in fired] == [("no_data", None)]
     assert again == []
+
+
+def test_a_no_data_alarm_ends_when_backfill_fills_the_silence(db, clock, fridge):
+    feed(db, clock, [5.0] * 3)
+    clock.advance(minutes=70)
+    c = Context("job", "job", clock(), __import__("zoneinfo").ZoneInfo("America/New_York"))
+    with db.unit_of_work() as uow:
+        [alarm] = cold_evaluation.sweep_no_data(uow, c)
+        uow.commit()
+    feed(db, clock, [5.0] * 16, start=T0 + timedelta(minutes=15), seq0=3)  # the logger's buffer arrives
+    [stored] = rows(db, Alarm)
+    assert stored.ended_at == stored.triggered_at  # the data resumed before the alarm time: closed there
+    from inventory_service.db.models import Alert
+
+    assert [a.status for a in rows(db, Alert)] == ["resolved"]
+
+
+def test_new_readings_never_raise_no_data_for_the_silence_after_them(db, clock, fridge):
+    feed(db, clock, [5.0] * 3)
+    clock.advance(hours=3)
+    fired = feed(db, clock, [5.0] * 3, start=T0 + timedelta(minutes=15), seq0=3)
+    assert fired == []  # silence after the newest reading is the sweep's business
+
+
+def test_a_lot_received_after_the_excursion_is_not_held(db, clock, fridge, ctx):
+    from inventory_service.services import catalog
+
+    temps = [5.0] * 3 + [9.5] * 9 + [5.0] * 3
+    clock.set(T0 + timedelta(hours=2))
+    with db.unit_of_work() as uow:
+        c = ctx()
+        item = catalog.create_item(uow, c, name="Hep B")
+        unit = storage_units.get_unit(uow, fridge["unit"])
+        stock.receive(uow, c, item_id=item.id, location_id=unit.location_id, lot_number="LATE",
+                      expiry=date(2027, 1, 31), quantity=5)
+        uow.commit()
+    feed(db, clock, temps)  # the readings of the morning arrive late
+    holds = rows(db, LotHold)
+    assert [h.lot_id for h in holds] == [fridge["lot"]]

@@ -65,6 +65,11 @@ class SensorOut(Strict):
     assignments = fields.List(fields.Dict(), required=False)
 
 
+class SensorList(Strict):
+    items = fields.List(fields.Nested(SensorOut), required=True)
+    next = fields.String(allow_none=True, required=True)
+
+
 class DateRange(Strict):
     from_ = fields.Date(required=True, data_key="from")
     to = fields.Date(required=True)

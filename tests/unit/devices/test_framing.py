@@ -180,3 +180,11 @@ def test_window_zero_disables_suppression():
 def test_deduplicator_rejects_a_negative_window():
     with pytest.raises(ValueError, match="window_ms"):
         Deduplicator(window_ms=-1)
+
+
+def test_bytes_that_were_already_waiting_never_end_a_frame_by_idle_time():
+    framer = Framer(idle_ms=50)
+    assert framer.feed(b"]", 0.0) == []
+    # The reader thread was held up for 80 ms, but the rest of the scan was already in the OS buffer.
+    assert framer.feed(b"d2010950110153000310AB", 0.080, idle_check=False) == []
+    assert [f.text for f in framer.feed(b"\r", 0.081)] == ["]d2010950110153000310AB"]
