@@ -19,11 +19,13 @@ from devices.barcodes import parse_scan
 from devices.serial import ScanFrame, ScannerConfig, ScannerReader, ScannerStatus, scanners_from_json
 
 from ..db.uow import Database
+from ..domain.errors import DomainError
 from ..services import scans, stations
 from ..services.context import Clock, Context
 
 log = logging.getLogger(__name__)
 QUEUE_SIZE = 10_000
+BATCH_MAX = 50
 
 
 class ScannerIngest:
@@ -81,10 +83,36 @@ class ScannerIngest:
         self._consumer.join(timeout)
 
     def _consume(self) -> None:
+        """Record frames as they come; when several are waiting (a burst from many stations), record
+        them in one transaction, so a busy stockroom pays one commit per burst instead of per scan."""
         while True:
             frame = self.queue.get()
             if frame is None:
                 return
+            batch = [frame]
+            while len(batch) < BATCH_MAX:
+                try:
+                    nxt = self.queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self._record_batch(batch)
+                    return
+                batch.append(nxt)
+            self._record_batch(batch)
+
+    def _record_batch(self, batch: list[ScanFrame]) -> None:
+        if len(batch) > 1:
+            try:
+                ids = self.record_many(batch)
+            except Exception:
+                log.exception("scanner ingest: a batch of %d frames failed; recording them one by one", len(batch))
+            else:
+                if self.on_recorded is not None:
+                    for scan_id, frame in zip(ids, batch, strict=True):
+                        self.on_recorded(scan_id, frame)
+                return
+        for frame in batch:
             self._record_with_retry(frame)
 
     def _record_with_retry(self, frame: ScanFrame) -> None:
@@ -92,6 +120,9 @@ class ScannerIngest:
         while True:
             try:
                 scan_id = self.record(frame)
+            except DomainError as exc:  # e.g. the station was deleted: retrying cannot help
+                log.error("scanner %s: frame %r cannot be recorded: %s", frame.scanner_id, frame.text[:80], exc)
+                return
             except Exception:
                 if self._stopping.is_set() and delay > 5:
                     log.error("scanner %s: giving up on frame %r at shutdown", frame.scanner_id, frame.text[:80])
@@ -103,6 +134,20 @@ class ScannerIngest:
             if self.on_recorded is not None:
                 self.on_recorded(scan_id, frame)
             return
+
+    def record_many(self, frames: list[ScanFrame]) -> list[int]:
+        """Record frames in order, in one transaction; all or none are committed."""
+        ids = []
+        with self.db.unit_of_work() as uow:
+            for frame in frames:
+                ctx = self._context(frame.scanner_id)
+                parsed = parse_scan(frame.text, today=ctx.today)
+                scan = scans.record(uow, ctx, frame.scanner_id, parsed, rejected=frame.rejected,
+                                    rereads_before=frame.suppressed_duplicates)
+                uow.session.flush()
+                ids.append(scan.id)
+            uow.commit()
+        return ids
 
     def record(self, frame: ScanFrame) -> int:
         """Parse and record one frame in its own transaction; return the scan id."""

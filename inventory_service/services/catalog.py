@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 
 from devices.barcodes.gtin import to_gtin14
 
@@ -102,14 +103,18 @@ def add_identifier(uow: UnitOfWork, item: Item, *, gtin: str | None = None, hibc
 
 def find_item(uow: UnitOfWork, *, gtin: str | None = None, hibc_code: str | None = None) -> Item | None:
     """The item a label names, by GTIN or HIBC code; None when nobody has mapped it yet."""
+    # One query on the scan path (hot): the item by its code, without loading its code lists.
     if gtin is not None:
         normalised = _gtin14(gtin)
-        row = uow.session.get(ItemGtin, normalised) if normalised else None
-        return row.item if row else None
-    if hibc_code is not None:
-        row_h = uow.session.get(ItemHibc, hibc_code.lstrip("+").upper())
-        return row_h.item if row_h else None
-    return None
+        if normalised is None:
+            return None
+        q = select(Item).join(ItemGtin, ItemGtin.item_id == Item.id).where(ItemGtin.gtin == normalised)
+    elif hibc_code is not None:
+        q = select(Item).join(ItemHibc, ItemHibc.item_id == Item.id).where(
+            ItemHibc.code == hibc_code.lstrip("+").upper())
+    else:
+        return None
+    return uow.session.scalar(q.options(lazyload(Item.gtins), lazyload(Item.hibc_codes)))
 
 
 def get_item(uow: UnitOfWork, item_id: int) -> Item:

@@ -133,7 +133,7 @@ def _apply(uow: UnitOfWork, ctx: Context, scan: Scan, item: Item, act: Act) -> t
     if act.mode is Mode.RECEIVE:
         lot = _receiving_lot(uow, ctx, item, label.lot, label.expiry)
         _, ms = stock.receive(uow, ctx, item_id=item.id, location_id=loc, lot_number=lot.lot_number,
-                              expiry=lot.expiry, quantity=qty)
+                              expiry=lot.expiry, quantity=qty, lot=lot)
         return [m.id for m in ms], lot.id, []
     if act.mode is Mode.COUNT:
         lot = _receiving_lot(uow, ctx, item, label.lot, label.expiry)

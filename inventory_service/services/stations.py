@@ -28,6 +28,8 @@ def state_of(s: Scanner) -> StationState:
 
 
 def store_state(s: Scanner, state: StationState, ctx: Context) -> None:
+    if state == state_of(s):
+        return  # nothing changed: no write on the scan path
     s.mode, s.home_mode = state.mode.value, state.home_mode.value
     s.pending_quantity, s.target_location = state.pending_quantity, state.target_location
     s.count_open = state.count_open

@@ -71,14 +71,15 @@ def find_or_create_lot(uow: UnitOfWork, ctx: Context, item_id: int, lot_number: 
 
 
 def receive(uow: UnitOfWork, ctx: Context, *, item_id: int, location_id: int, lot_number: str, expiry: date,
-            quantity: int, reference: str | None = None) -> tuple[Lot, list[Movement]]:
+            quantity: int, reference: str | None = None, lot: Lot | None = None) -> tuple[Lot, list[Movement]]:
+    """Receive into a lot, created on first sight. A caller that already has the lot passes it."""
     _positive(quantity)
     if not lot_number.strip():
         raise InvalidRequest("lot_number must not be empty", code="bad_lot_number")
     head = lock_head(uow)
     get_item(uow, item_id)
     get_location(uow, location_id)
-    lot = find_or_create_lot(uow, ctx, item_id, lot_number, expiry)
+    lot = lot or find_or_create_lot(uow, ctx, item_id, lot_number, expiry)
     m = apply_change(uow, ctx, head, Change("receive", item_id, lot.id, location_id, quantity, reference=reference))
     reorder.check(uow, ctx, item_id, location_id)
     return lot, [m]

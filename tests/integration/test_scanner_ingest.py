@@ -69,3 +69,26 @@ def test_frames_from_a_pty_become_scans_and_movements(tmp_path: Path, db: Databa
     assert [s["rereads"] for s in rows[:2]] == [2, 2]
     stock = api.get(f"/api/v1/stock?location_id={world.stockroom}", expect=200).json["items"]
     assert sorted((r["lot_number"], r["quantity"]) for r in stock) == [("LOT-A", 1), ("LOT-B", 1), ("LOT-C", 1)]
+
+
+def test_a_burst_of_queued_frames_is_recorded_in_order_in_one_go(db: Database, clock: FrozenClock, api: Api,
+                                                                 world: World):
+    from datetime import UTC, datetime
+
+    from devices.serial import ScanFrame
+
+    recorded: list[int] = []
+    ingest = ScannerIngest((ScannerConfig(id="sr-1", url="loop://", location="SR"),), db, clock, "America/New_York",
+                           on_recorded=lambda scan_id, frame: recorded.append(scan_id),
+                           reader_factory=lambda *a, **kw: type("NoReader", (), {"start": lambda self: None,
+                                                                                  "stop": lambda self: None})())
+    texts = ["#QTY:2", "]d20109501101530003" "17270131" "10L1", "garbage!", "]d20109501101530003" "17270131" "10L2"]
+    for text in texts:
+        ingest.queue.put(ScanFrame("sr-1", text, datetime.now(UTC), time.monotonic()))
+    ingest.start()
+    wait_for(lambda: len(recorded) == len(texts))
+    ingest.stop()
+    rows = scans_of(api)
+    assert [s["id"] for s in rows] == recorded
+    assert [(s["outcome"], s["quantity"]) for s in rows] == [("command", None), ("applied", 2), ("rejected", None),
+                                                             ("applied", 1)]
