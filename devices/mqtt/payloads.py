@@ -13,7 +13,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 MAX_BATCH = 10_000  # a logger's buffer (DDL requirement: at least 4,000 readings) fits
@@ -44,9 +44,15 @@ def topic_device(topic: str, prefix: str, suffix: str) -> str:
 
 
 def _number(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise PayloadError(f"{name} must be a finite number, got {value!r}")
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        raise PayloadError(f"{name} must be a finite number, got an integer too large for a float") from None
+    if not math.isfinite(number):
+        raise PayloadError(f"{name} must be a finite number, got {value!r}")
+    return number
 
 
 def _one(sensor_id: str, obj: object, index: int | None) -> TemperatureReading:
@@ -68,6 +74,10 @@ def _one(sensor_id: str, obj: object, index: int | None) -> TemperatureReading:
         raise PayloadError(f"{where}ts {ts_raw!r} is not RFC 3339") from exc
     if ts.tzinfo is None or ts.utcoffset() is None:
         raise PayloadError(f"{where}ts {ts_raw!r} has no time zone offset")
+    try:
+        ts.astimezone(UTC)
+    except OverflowError:
+        raise PayloadError(f"{where}ts {ts_raw!r} is out of range in UTC") from None
     temp = _number(obj.get("temp_c"), f"{where}temp_c")
     if not TEMP_LIMITS[0] <= temp <= TEMP_LIMITS[1]:
         raise PayloadError(f"{where}temp_c {temp} is outside {TEMP_LIMITS[0]}..{TEMP_LIMITS[1]} °C (sensor fault?)")
@@ -89,8 +99,10 @@ def parse_reading_payload(topic: str, payload: bytes, *, now: datetime,
     sensor_id = topic_device(topic, "coldchain", "reading")
     try:
         data = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, ValueError) as exc:  # ValueError: also an int over sys.get_int_max_str_digits()
         raise PayloadError(f"not UTF-8 JSON: {exc}") from exc
+    except RecursionError:
+        raise PayloadError("not UTF-8 JSON: nested too deeply") from None
     if isinstance(data, list):
         if not data:
             raise PayloadError("empty array")
@@ -136,8 +148,10 @@ def parse_cycle_payload(topic: str, payload: bytes, *, now: datetime,
     device_id = topic_device(topic, "equipment", "cycle")
     try:
         data = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, ValueError) as exc:  # ValueError: also an int over sys.get_int_max_str_digits()
         raise PayloadError(f"not UTF-8 JSON: {exc}") from exc
+    except RecursionError:
+        raise PayloadError("not UTF-8 JSON: nested too deeply") from None
     if not isinstance(data, dict):
         raise PayloadError("expected a JSON object")
     if set(data) != CYCLE_FIELDS:

@@ -101,7 +101,8 @@ def set_status(uow: UnitOfWork, ctx: Context, sensor_id: str, status: str) -> No
 def reject(uow: UnitOfWork, ctx: Context, *, source: str, topic: str, payload: bytes, reason: str) -> RejectedInput:
     """Keep a payload that failed validation, truncated and escaped, with its reason."""
     text = payload[:PAYLOAD_KEEP].decode("utf-8", errors="backslashreplace").replace("\x00", "\\x00")
-    row = RejectedInput(source=source, topic=topic[:300], payload=text, reason=reason[:2000], received_at=ctx.now)
+    reason = reason[:2000].replace("\x00", "\\x00")  # PostgreSQL text cannot hold NUL
+    row = RejectedInput(source=source, topic=topic[:300], payload=text, reason=reason, received_at=ctx.now)
     uow.session.add(row)
     uow.session.flush()
     return row
