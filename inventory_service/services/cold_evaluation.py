@@ -126,7 +126,8 @@ def _upsert_alarm(uow: UnitOfWork, ctx: Context, unit: StorageUnit, ev: AlarmEve
                  f"(range {unit.min_c}..{unit.max_c} °C). {len(held)} lot(s) put on hold: label them "
                  "DO NOT USE, keep them refrigerated, and record a disposition "
                  "(CDC: Notify, Document, Contact, Correct)."),
-        details={"storage_unit_id": unit.id, "alarm_id": alarm.id, "excursion_id": alarm.excursion_id,
+        details={"storage_unit_id": unit.id, "location_id": unit.location_id,
+                 "alarm_id": alarm.id, "excursion_id": alarm.excursion_id,
                  "held_lot_ids": held, "triggered_at": ev.triggered_at.isoformat()},
     )
     alarm.alert_id = alert.id
@@ -221,7 +222,8 @@ def _upsert_no_data(uow: UnitOfWork, ctx: Context, unit: StorageUnit, sensor_id:
         subject=f"{unit.name}: no data from sensor {sensor_id}",
         message=(f"Sensor {sensor_id} in {unit.name} has sent nothing since "
                  f"{ev.condition_start.astimezone(ctx.tz):%Y-%m-%d %H:%M}: check the logger, its battery and network."),
-        details={"storage_unit_id": unit.id, "alarm_id": alarm.id, "sensor_id": sensor_id})
+        details={"storage_unit_id": unit.id, "location_id": unit.location_id,
+                 "alarm_id": alarm.id, "sensor_id": sensor_id})
     alarm.alert_id = alert.id
     if ev.ended_at is not None:
         alerts.resolve_alert(uow, ctx, f"alarm:{alarm.id}")

@@ -151,3 +151,16 @@ def test_a_lot_received_after_the_excursion_is_not_held(db, clock, fridge, ctx):
     feed(db, clock, temps)  # the readings of the morning arrive late
     holds = rows(db, LotHold)
     assert [h.lot_id for h in holds] == [fridge["lot"]]
+
+
+def test_a_moved_sensor_keeps_its_past_readings_with_the_old_unit(db, clock, fridge, ctx):
+    feed(db, clock, [5.0] * 3)
+    with db.unit_of_work() as uow:
+        c = ctx()
+        other = storage_units.create_unit(uow, c, name="Freezer 2", kind="freezer")
+        storage_units.assign_sensor(uow, c, sensor_id="probe-1", storage_unit_id=other.id)
+        uow.commit()
+        other_id = other.id
+    feed(db, clock, [-20.0] * 2, start=clock() + timedelta(minutes=1), seq0=3)
+    units = [(r.seq, r.storage_unit_id) for r in sorted(rows(db, Reading), key=lambda r: r.seq)]
+    assert units == [(0, fridge["unit"]), (1, fridge["unit"]), (2, fridge["unit"]), (3, other_id), (4, other_id)]
