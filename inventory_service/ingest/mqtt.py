@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 
 SESSION_EXPIRY_S = 7 * 24 * 3600
 QUEUE_SIZE = 5000
+BATCH_BYTES = 1_000_000
 READING_TOPIC = "coldchain/+/reading"
 STATUS_TOPIC = "coldchain/+/status"
 CYCLE_TOPIC = "equipment/+/cycle"
@@ -151,8 +152,11 @@ class MqttIngest:
             if first is None:
                 return
             batch = [first]
+            size = len(first.payload)
             deadline = time.monotonic() + self.batch_wait_s
-            while len(batch) < self.batch_size:
+            # Capped by messages and by bytes: a burst of backfill arrays (4,000 readings each) must not
+            # become one huge transaction held in memory.
+            while len(batch) < self.batch_size and size < BATCH_BYTES:
                 try:
                     nxt = self.queue.get(timeout=max(0.0, deadline - time.monotonic()))
                 except queue.Empty:
@@ -161,6 +165,7 @@ class MqttIngest:
                     self._commit_with_retry(batch)
                     return
                 batch.append(nxt)
+                size += len(nxt.payload)
             self._commit_with_retry(batch)
 
     def _commit_with_retry(self, batch: list[Message]) -> None:

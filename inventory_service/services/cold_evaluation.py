@@ -8,6 +8,7 @@ Everything is upserted, so evaluating the same data twice changes nothing.
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,14 +30,15 @@ from ..db.uow import UnitOfWork
 from ..domain.coldchain import alarms as alarm_rules
 from ..domain.coldchain import excursions as runs
 from ..domain.coldchain.alarms import AlarmEvent, day_bounds
-from ..domain.coldchain.ranges import AlarmRule, Range
+from ..domain.coldchain.ranges import AlarmRule, Range, RuleMode
 from ..domain.coldchain.timeline import Reading as Point
 from ..domain.coldchain.timeline import segments
 from ..domain.lots import LotStatus
 from . import alerts
 from .context import Context
 
-GRACE_FACTOR = 1.0  # a reading stands for its interval plus one more interval of grace
+GRACE_FACTOR = 1.0
+RECENTLY_HEARD = timedelta(minutes=2)  # a reading stands for its interval plus one more interval of grace
 
 
 def cap_of(uow: UnitOfWork, unit_id: int) -> timedelta:
@@ -47,8 +49,10 @@ def cap_of(uow: UnitOfWork, unit_id: int) -> timedelta:
 def _window_start(uow: UnitOfWork, ctx: Context, unit: StorageUnit, since: datetime, cap: timedelta) -> datetime:
     rules = [AlarmRule.from_dict(r) for r in unit.alarm_rules]
     longest = max([r.delay_min for r in rules] + [unit.no_data_min], default=60)
-    day_start, _ = day_bounds(since.astimezone(ctx.tz).date(), ctx.tz)
-    start = min(since - timedelta(minutes=longest) - cap, day_start - cap)
+    start = since - timedelta(minutes=longest) - cap
+    if any(r.mode is RuleMode.CUMULATIVE for r in rules):  # cumulative rules count the whole site day
+        day_start, _ = day_bounds(since.astimezone(ctx.tz).date(), ctx.tz)
+        start = min(start, day_start - cap)
     # Never cut a stored excursion in two: begin where the one spanning `start` began.
     spanning = uow.session.scalar(select(Excursion.start).where(
         Excursion.storage_unit_id == unit.id, Excursion.start < start, Excursion.end >= start)
@@ -73,7 +77,17 @@ def evaluate(uow: UnitOfWork, ctx: Context, unit_id: int, since: datetime) -> li
                                                                segs)}
     events = alarm_rules.evaluate([AlarmRule.from_dict(r) for r in unit.alarm_rules], rng, segs, ctx.tz, ctx.now)
     fired = [a for a in (_upsert_alarm(uow, ctx, unit, ev, stored) for ev in events) if a is not None]
-    fired += _no_data(uow, ctx, unit, start, until=rows[-1][0])
+    # No-data work only when these readings show a long enough silence or an open no-data alarm may
+    # now be closed: on a steady stream it is skipped, which keeps ingest fast.
+    limit = timedelta(minutes=unit.no_data_min)
+    before = uow.session.scalar(select(func.max(Reading.ts)).where(Reading.storage_unit_id == unit_id,
+                                                                     Reading.ts < start))
+    times = ([before] if before is not None else []) + [ts for ts, _ in rows]
+    gap = any(b - a >= limit for a, b in itertools.pairwise(times))
+    open_no_data = uow.session.scalar(select(Alarm.id).where(
+        Alarm.storage_unit_id == unit.id, Alarm.kind == "no_data", Alarm.ended_at.is_(None)).limit(1))
+    if gap or open_no_data is not None:
+        fired += _no_data(uow, ctx, unit, min(start, before) if before else start, until=rows[-1][0])
     return fired
 
 
@@ -235,8 +249,16 @@ def sweep_no_data(uow: UnitOfWork, ctx: Context) -> list[Alarm]:
     the MQTT Last Will only fires when a connection dies, and a stuck probe keeps its connection alive
     (cold-chain reference, "No-data")."""
     fired: list[Alarm] = []
-    for unit in uow.session.scalars(select(StorageUnit).where(
-            StorageUnit.id.in_(select(Sensor.storage_unit_id).where(Sensor.storage_unit_id.is_not(None))))):
+    # Candidates only: assigned sensors whose newest reading is older than their unit's limit, and that
+    # have not been heard from lately either (one that is sending is only catching up on late data).
+    candidates = set()
+    for unit_id, limit, last_reading, last_seen in uow.session.execute(
+            select(Sensor.storage_unit_id, StorageUnit.no_data_min, Sensor.last_reading_at, Sensor.last_seen_at)
+            .join(StorageUnit, StorageUnit.id == Sensor.storage_unit_id)):
+        silent = last_reading is None or ctx.now - last_reading >= timedelta(minutes=limit)
+        if silent and (last_seen is None or ctx.now - last_seen >= RECENTLY_HEARD):
+            candidates.add(unit_id)
+    for unit in uow.session.scalars(select(StorageUnit).where(StorageUnit.id.in_(candidates))):
         lookback = timedelta(minutes=max(unit.no_data_min * 3, 24 * 60))
         fired += _no_data(uow, ctx, unit, ctx.now - lookback)
     return fired
