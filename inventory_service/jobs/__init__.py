@@ -61,6 +61,18 @@ def deliver_alerts(db: Database, ctx: Context, settings: Settings) -> int:
     return sent
 
 
+def reorder_check(db: Database, ctx: Context, chunk: int = 500) -> int:
+    """All par levels, committed in chunks: on SQLite one long write transaction would hold the
+    database's only write lock and make every scan and consume wait behind it."""
+    with db.unit_of_work(write=False) as uow:
+        pairs = reorder.par_pairs(uow)
+    for i in range(0, len(pairs), chunk):
+        with db.unit_of_work() as uow:
+            reorder.check_all(uow, ctx, pairs[i:i + chunk])
+            uow.commit()
+    return len(pairs)
+
+
 def _tz(settings: Settings) -> Any:
     return settings.tz
 
@@ -71,7 +83,7 @@ JOBS: tuple[Job, ...] = (
     Job("expiry_horizons", lambda s: CronTrigger(hour=6, minute=0, timezone=_tz(s)),
         _in_tx(lambda uow, ctx, s: expiry.horizon_alerts(uow, ctx, s.expiry_horizons_days)),
         "alerts at 90/60/30 days before expiry"),
-    Job("reorder_check", lambda s: IntervalTrigger(hours=1), _in_tx(lambda uow, ctx, s: reorder.check_all(uow, ctx)),
+    Job("reorder_check", lambda s: IntervalTrigger(hours=1), lambda db, ctx, s: reorder_check(db, ctx),
         "re-check par levels as lots near expiry"),
     Job("no_data_check", lambda s: IntervalTrigger(minutes=1),
         _in_tx(lambda uow, ctx, s: len(cold_evaluation.sweep_no_data(uow, ctx))), "silent sensors"),

@@ -162,9 +162,15 @@ def suggestions(uow: UnitOfWork, ctx: Context, *, location_id: int | None = None
     return out
 
 
-def check_all(uow: UnitOfWork, ctx: Context) -> int:
-    """Re-check every par level: usable stock also shrinks as lots come within the lead time of expiry."""
-    pairs = uow.session.execute(select(ParLevel.item_id, ParLevel.location_id)).all()
+def par_pairs(uow: UnitOfWork) -> list[tuple[int, int]]:
+    return [(i, loc) for i, loc in uow.session.execute(select(ParLevel.item_id, ParLevel.location_id)
+                                                         .order_by(ParLevel.id))]
+
+
+def check_all(uow: UnitOfWork, ctx: Context, pairs: list[tuple[int, int]] | None = None) -> int:
+    """Re-check par levels (all, or `pairs`): usable stock also shrinks as lots come within the lead
+    time of expiry, without any movement to trigger a check."""
+    pairs = par_pairs(uow) if pairs is None else pairs
     for item_id, location_id in pairs:
         check(uow, ctx, item_id, location_id)
     return len(pairs)

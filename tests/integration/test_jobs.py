@@ -99,3 +99,16 @@ def test_one_scheduler_leads_and_a_standby_takes_over_when_it_dies(postgresql_ur
             if p is not None and p.poll() is None:
                 p.terminate()
                 p.wait(timeout=15)
+
+
+def test_the_reorder_check_commits_in_chunks_and_covers_every_par_level(api: Api, world: World, db: Database, ctx):
+    from inventory_service.jobs import reorder_check
+
+    for item in (world.item, world.other_item):
+        for loc in (world.stockroom, world.clinic):
+            api.post("/api/v1/par-levels", {"item_id": item, "location_id": loc, "reorder_point": 1,
+                                             "order_up_to": 5}, role="manager", expect=201)
+    with db.engine.begin() as conn:  # as if the alerts had been lost: the job must find every pair again
+        conn.execute(Alert.__table__.delete())
+    assert reorder_check(db, ctx("job:reorder_check", "job"), chunk=1) == 4
+    assert count(db, Alert, Alert.kind == "reorder") == 4
