@@ -50,7 +50,8 @@ class Movement(Base):
 
     __tablename__ = "movements"
     __table_args__ = (
-        Index("ix_movements_item_id_location_id_kind_occurred_at", "item_id", "location_id", "kind", "occurred_at"),
+        # Covers the 30-day usage of reorder suggestions without touching the table (quantity last).
+        Index("ix_movements_usage", "item_id", "location_id", "kind", "occurred_at", "quantity"),
         Index("ix_movements_lot_id", "lot_id"),
     )
 
@@ -82,6 +83,14 @@ class LedgerHead(Base):
 
 
 class ParLevel(Base):
+    """A par level and its stock figures as of `figures_on` (site-local date).
+
+    The figures are a rollup kept by `services.reorder.check` in the transaction of every change
+    that moves them (movements, lot status changes, the par level itself) and by the hourly
+    reorder job. They depend on the date (lots come within the lead time of expiry), so figures
+    of an earlier day are stale and readers recompute those rows.
+    """
+
     __tablename__ = "par_levels"
     __table_args__ = (
         UniqueConstraint("item_id", "location_id"),
@@ -96,3 +105,6 @@ class ParLevel(Base):
     reorder_point: Mapped[int]
     order_up_to: Mapped[int]
     lead_time_days: Mapped[int]
+    usable_quantity: Mapped[int | None]
+    on_hold_quantity: Mapped[int | None]
+    figures_on: Mapped[date | None] = mapped_column(Date)

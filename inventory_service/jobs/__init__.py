@@ -65,12 +65,12 @@ def reorder_check(db: Database, ctx: Context, chunk: int = 500) -> int:
     """All par levels, committed in chunks: on SQLite one long write transaction would hold the
     database's only write lock and make every scan and consume wait behind it."""
     with db.unit_of_work(write=False) as uow:
-        pairs = reorder.par_pairs(uow)
-    for i in range(0, len(pairs), chunk):
+        ids = reorder.par_ids(uow)
+    for i in range(0, len(ids), chunk):
         with db.unit_of_work() as uow:
-            reorder.check_all(uow, ctx, pairs[i:i + chunk])
+            reorder.check_all(uow, ctx, ids[i:i + chunk])
             uow.commit()
-    return len(pairs)
+    return len(ids)
 
 
 def _tz(settings: Settings) -> Any:

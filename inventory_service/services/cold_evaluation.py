@@ -34,7 +34,7 @@ from ..domain.coldchain.ranges import AlarmRule, Range, RuleMode
 from ..domain.coldchain.timeline import Reading as Point
 from ..domain.coldchain.timeline import segments
 from ..domain.lots import LotStatus
-from . import alerts
+from . import alerts, reorder
 from .context import Context
 
 GRACE_FACTOR = 1.0
@@ -185,6 +185,8 @@ def hold_exposed_lots(uow: UnitOfWork, ctx: Context, unit: StorageUnit, excursio
         lot = uow.session.get(Lot, lot_id)
         if lot is not None and lot.status == LotStatus.AVAILABLE.value:
             lot.status, lot.status_reason = LotStatus.HOLD.value, f"excursion {excursion.id} in {unit.name}"
+            uow.session.flush()
+            reorder.check_lot(uow, ctx, lot_id)
     uow.session.flush()
     return sorted(exposed)
 

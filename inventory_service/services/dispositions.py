@@ -15,7 +15,7 @@ from ..db.models import Alarm, Balance, Lot, LotHold, StorageUnit
 from ..db.uow import UnitOfWork
 from ..domain.errors import Conflict, InvalidRequest, NotFound
 from ..domain.lots import LotStatus
-from . import alerts, stock
+from . import alerts, reorder, stock
 from .context import Context
 
 DISPOSITIONS = ("release", "discard", "pending_manufacturer")
@@ -67,6 +67,7 @@ def decide(uow: UnitOfWork, ctx: Context, excursion_id: int, lot_id: int, dispos
         elif remaining is None:
             lot.status, lot.status_reason = LotStatus.DISCARDED.value, f"excursion {excursion_id}"
     uow.session.flush()
+    reorder.check_lot(uow, ctx, lot_id)
     return {"excursion_id": excursion_id, "lot_id": lot_id, "disposition": disposition, "notes": notes,
             "decided_by": ctx.actor, "decided_at": ctx.now, "lot_status": lot.status, "movement_ids": movements}
 

@@ -11,7 +11,7 @@ from ..db.models import Balance, Location, Lot, Movement, Recall, RecallLot
 from ..db.uow import UnitOfWork
 from ..domain.errors import InvalidRequest, NotFound
 from ..domain.lots import LotStatus
-from . import alerts
+from . import alerts, reorder
 from .catalog import get_item, item_by_gtin
 from .context import Context
 
@@ -39,6 +39,8 @@ def create_recall(uow: UnitOfWork, ctx: Context, *, item_id: int | None, gtin: s
             lot.status = LotStatus.RECALLED.value
             lot.status_reason = f"recall {recall.id}: {recall.reason}"
     uow.session.flush()
+    for lot in lots:
+        reorder.check_lot(uow, ctx, lot.id)
     alerts.raise_alert(
         uow, ctx, kind="recall", severity="critical", key=f"recall:{recall.id}",
         subject=f"Recall of {item.name} lots {', '.join(numbers)}",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, Text, and_, case, cast, func, literal, select
+from sqlalchemy import ColumnElement, Date, Select, Text, and_, case, cast, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from ..db.models import Balance, Item, Location, Lot, Movement, ParLevel
+from ..db.models import Alert, Balance, Item, Location, Lot, Movement, ParLevel
 from ..db.uow import UnitOfWork
 from ..domain import reorder as rules
 from ..domain.errors import Conflict, InvalidRequest, NotFound
@@ -76,44 +77,16 @@ def _usable_after(uow: UnitOfWork, today: date) -> ColumnElement[Any]:
     return literal(today, Date) + ParLevel.lead_time_days
 
 
-def check(uow: UnitOfWork, ctx: Context, item_id: int, location_id: int) -> None:
-    """Open the reorder alert when usable stock is at or below the reorder point; close it above."""
-    par = uow.session.scalar(select(ParLevel).where(ParLevel.item_id == item_id, ParLevel.location_id == location_id))
-    if par is None:
-        return
-    horizon = rules.usable_after(ctx.today, par.lead_time_days)
-    usable = uow.session.scalar(
-        select(func.coalesce(func.sum(Balance.quantity), 0))
-        .join(Lot, Lot.id == Balance.lot_id)
-        .where(Balance.item_id == item_id, Balance.location_id == location_id,
-               Lot.status == LotStatus.AVAILABLE.value, Lot.expiry > horizon)
-    ) or 0
-    level = rules.ParLevel(par.reorder_point, par.order_up_to, par.lead_time_days)
-    if rules.needs_reorder(level, usable):
-        item, loc = get_item(uow, item_id), get_location(uow, location_id)
-        alerts.raise_alert(
-            uow, ctx, kind="reorder", severity="warning", key=_key(item_id, location_id),
-            subject=f"Reorder {item.name} at {loc.code}",
-            message=(f"Usable stock of {item.name} at {loc.name} is {usable} {item.unit}, at or below the "
-                     f"reorder point {par.reorder_point}; order up to {par.order_up_to}."),
-            details={"item_id": item_id, "location_id": location_id, "usable_quantity": usable,
-                     "reorder_point": par.reorder_point, "suggested_quantity": max(0, par.order_up_to - usable)},
-        )
-    else:
-        alerts.resolve_alert(uow, ctx, _key(item_id, location_id))
+def _figures_q(uow: UnitOfWork, today: date) -> Select[tuple[int, int, int]]:
+    """(par level id, usable quantity, quantity on hold) per par level, as of `today`.
 
-
-def suggestions(uow: UnitOfWork, ctx: Context, *, location_id: int | None = None) -> list[dict[str, Any]]:
-    """Every par level at or below its reorder point, with the figures a buyer needs.
-
-    Three set-based queries whatever the number of par levels: usable/hold per pair, 30-day
-    consumption per pair, and the names.
+    Usable: available lots that expire strictly after today + lead time, because a lot that
+    expires before an order placed today could arrive cannot cover the gap (ARCHITECTURE §5).
+    On hold: held, quarantined and recalled lots, which may come back but cannot be used now.
     """
-    today = ctx.today
-    usable_after = _usable_after(uow, today)
-    available = and_(Lot.status == LotStatus.AVAILABLE.value, Lot.expiry > usable_after)
+    available = and_(Lot.status == LotStatus.AVAILABLE.value, Lot.expiry > _usable_after(uow, today))
     held = Lot.status.in_([LotStatus.HOLD.value, LotStatus.QUARANTINE.value, LotStatus.RECALLED.value])
-    stock_q = (
+    return (
         select(
             ParLevel.id,
             func.coalesce(func.sum(case((available, Balance.quantity), else_=0)), 0),
@@ -124,29 +97,102 @@ def suggestions(uow: UnitOfWork, ctx: Context, *, location_id: int | None = None
         .outerjoin(Lot, Lot.id == Balance.lot_id)
         .group_by(ParLevel.id)
     )
+
+
+def _stale(today: date) -> ColumnElement[bool]:
+    """Par levels whose stored figures are not today's (never computed, or of an earlier day)."""
+    return or_(ParLevel.figures_on.is_(None), ParLevel.figures_on != today)
+
+
+def _details(par: ParLevel, usable: int) -> dict[str, Any]:
+    return {"item_id": par.item_id, "location_id": par.location_id, "usable_quantity": usable,
+            "reorder_point": par.reorder_point, "suggested_quantity": max(0, par.order_up_to - usable)}
+
+
+def _store(uow: UnitOfWork, ctx: Context, par: ParLevel, usable: int, hold: int, alert: Alert | None,
+           alert_known: bool) -> None:
+    """Store today's figures on the par level and open, refresh or close its reorder alert.
+
+    `alert_known` says the caller already looked up the open alert (`alert`, or None for none),
+    which saves a query per par level when many are checked at once.
+    """
+    if (par.usable_quantity, par.on_hold_quantity, par.figures_on) != (usable, hold, ctx.today):
+        par.usable_quantity, par.on_hold_quantity, par.figures_on = usable, hold, ctx.today
+    key = _key(par.item_id, par.location_id)
+    level = rules.ParLevel(par.reorder_point, par.order_up_to, par.lead_time_days)
+    if rules.needs_reorder(level, usable):
+        details = _details(par, usable)
+        if alert_known and alert is not None and alert.details == details:
+            return
+        item, loc = get_item(uow, par.item_id), get_location(uow, par.location_id)
+        alerts.raise_alert(
+            uow, ctx, kind="reorder", severity="warning", key=key,
+            subject=f"Reorder {item.name} at {loc.code}",
+            message=(f"Usable stock of {item.name} at {loc.name} is {usable} {item.unit}, at or below the "
+                     f"reorder point {par.reorder_point}; order up to {par.order_up_to}."),
+            details=details,
+        )
+    elif not alert_known or alert is not None:
+        alerts.resolve_alert(uow, ctx, key)
+
+
+def check(uow: UnitOfWork, ctx: Context, item_id: int, location_id: int) -> None:
+    """Recompute the figures of the par level of (item, location), if there is one, and open the
+    reorder alert when usable stock is at or below the reorder point; close it above.
+
+    Called in the transaction of every change that can move the figures, so the rollup and the
+    alert never lag behind the stock.
+    """
+    par = uow.session.scalar(select(ParLevel).where(ParLevel.item_id == item_id, ParLevel.location_id == location_id))
+    if par is None:
+        return
+    _pid, usable, hold = uow.session.execute(_figures_q(uow, ctx.today).where(ParLevel.id == par.id)).one()
+    _store(uow, ctx, par, int(usable), int(hold), None, alert_known=False)
+
+
+def check_lot(uow: UnitOfWork, ctx: Context, lot_id: int) -> None:
+    """A lot's status changed (hold, recall, release...): re-check every place it has stock."""
+    pairs = uow.session.execute(select(Balance.item_id, Balance.location_id).where(Balance.lot_id == lot_id)
+                                .order_by(Balance.location_id)).all()
+    for item_id, location_id in pairs:
+        check(uow, ctx, item_id, location_id)
+
+
+def suggestions(uow: UnitOfWork, ctx: Context, *, location_id: int | None = None) -> list[dict[str, Any]]:
+    """Every par level at or below its reorder point, with the figures a buyer needs.
+
+    Reads today's stored figures (see ParLevel) and recomputes, set-based, only the par levels
+    whose figures are stale; 30-day usage is summed only for the par levels that may be listed.
+    Four queries whatever the number of par levels.
+    """
+    today = ctx.today
+    stale = _stale(today)
+    candidate = or_(stale, ParLevel.usable_quantity <= ParLevel.reorder_point)
     since = ctx.now - timedelta(days=rules.USAGE_WINDOW_DAYS)
     usage_q = (
         select(ParLevel.id, func.coalesce(-func.sum(Movement.quantity), 0))
         .select_from(ParLevel)
         .join(Movement, and_(Movement.item_id == ParLevel.item_id, Movement.location_id == ParLevel.location_id))
-        .where(Movement.kind == "consume", Movement.occurred_at >= since)
+        .where(candidate, Movement.kind == "consume", Movement.occurred_at >= since)
         .group_by(ParLevel.id)
     )
+    stale_q = _figures_q(uow, today).where(stale)
     par_q = (
         select(ParLevel, Item.name, Item.unit, Location.code)
         .join(Item, Item.id == ParLevel.item_id)
         .join(Location, Location.id == ParLevel.location_id)
+        .where(candidate)
         .order_by(ParLevel.id)
     )
     if location_id is not None:
-        stock_q = stock_q.where(ParLevel.location_id == location_id)
+        stale_q = stale_q.where(ParLevel.location_id == location_id)
         usage_q = usage_q.where(ParLevel.location_id == location_id)
         par_q = par_q.where(ParLevel.location_id == location_id)
-    stock = {pid: (int(u), int(h)) for pid, u, h in uow.session.execute(stock_q)}
+    recomputed = {pid: (int(u), int(h)) for pid, u, h in uow.session.execute(stale_q)}
     usage = {pid: int(c) for pid, c in uow.session.execute(usage_q)}
     out = []
     for par, item_name, unit, loc_code in uow.session.execute(par_q):
-        usable, hold = stock.get(par.id, (0, 0))
+        usable, hold = recomputed.get(par.id) or (par.usable_quantity or 0, par.on_hold_quantity or 0)
         level = rules.ParLevel(par.reorder_point, par.order_up_to, par.lead_time_days)
         if not rules.needs_reorder(level, usable):
             continue
@@ -162,15 +208,27 @@ def suggestions(uow: UnitOfWork, ctx: Context, *, location_id: int | None = None
     return out
 
 
-def par_pairs(uow: UnitOfWork) -> list[tuple[int, int]]:
-    return [(i, loc) for i, loc in uow.session.execute(select(ParLevel.item_id, ParLevel.location_id)
-                                                         .order_by(ParLevel.id))]
+def par_ids(uow: UnitOfWork) -> list[int]:
+    return list(uow.session.scalars(select(ParLevel.id).order_by(ParLevel.id)))
 
 
-def check_all(uow: UnitOfWork, ctx: Context, pairs: list[tuple[int, int]] | None = None) -> int:
-    """Re-check par levels (all, or `pairs`): usable stock also shrinks as lots come within the lead
-    time of expiry, without any movement to trigger a check."""
-    pairs = par_pairs(uow) if pairs is None else pairs
-    for item_id, location_id in pairs:
-        check(uow, ctx, item_id, location_id)
-    return len(pairs)
+def check_all(uow: UnitOfWork, ctx: Context, ids: Sequence[int] | None = None) -> int:
+    """Re-check par levels (all, or those in `ids`) set-based: usable stock also shrinks as lots
+    come within the lead time of expiry, without any movement to trigger a check. Run by the
+    hourly job in chunks, it also brings every par level's figures up to today."""
+    figures_q = _figures_q(uow, ctx.today)
+    pars_q = select(ParLevel).order_by(ParLevel.id)
+    if ids is not None:
+        figures_q = figures_q.where(ParLevel.id.in_(ids))
+        pars_q = pars_q.where(ParLevel.id.in_(ids))
+    figures = {pid: (int(u), int(h)) for pid, u, h in uow.session.execute(figures_q)}
+    pars = list(uow.session.scalars(pars_q))
+    keys = [_key(p.item_id, p.location_id) for p in pars]
+    alert_q = select(Alert).where(Alert.kind == "reorder", Alert.open_key.is_not(None))
+    if ids is not None:
+        alert_q = alert_q.where(Alert.open_key.in_(keys))
+    open_alerts = {a.open_key: a for a in uow.session.scalars(alert_q)}
+    for par, key in zip(pars, keys, strict=True):
+        usable, hold = figures.get(par.id, (0, 0))
+        _store(uow, ctx, par, usable, hold, open_alerts.get(key), alert_known=True)
+    return len(pars)

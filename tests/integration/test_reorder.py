@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
+from sqlalchemy import select
+
+from inventory_service.db.models import ParLevel
+from inventory_service.db.uow import Database
+from inventory_service.jobs import reorder_check
+from inventory_service.services import reorder
 from tests.conftest import Api
 from tests.integration.conftest import World, receive
 
@@ -107,3 +113,61 @@ def test_order_up_to_below_the_reorder_point_is_rejected(api: Api, world: World)
     r = api.post("/api/v1/par-levels", {"item_id": world.item, "location_id": world.stockroom,
                                          "reorder_point": 10, "order_up_to": 5}, role="manager", expect=422)
     assert r.json["error"]["code"] == "bad_par_level"
+
+
+def stored_figures(db: Database) -> dict[int, tuple[int | None, int | None, date | None]]:
+    with db.unit_of_work(write=False) as uow:
+        return {p.id: (p.usable_quantity, p.on_hold_quantity, p.figures_on)
+                for p in uow.session.scalars(select(ParLevel))}
+
+
+def test_every_change_keeps_the_stored_figures_equal_to_a_full_recount(api: Api, world: World, db: Database,
+                                                                       ctx):
+    par(api, world, lead_time_days=14)
+    par(api, world, location_id=world.clinic, reorder_point=2, order_up_to=10, lead_time_days=0)
+    receive(api, world, "A", "2026-12-31", 30)
+    soon = receive(api, world, "SOON", "2026-03-20", 7)["lot"]["id"]  # inside the 14-day lead time
+    receive(api, world, "R", "2026-12-31", 6)
+    api.post("/api/v1/stock/transfer", {"item_id": world.item, "lot_id": soon, "location_id": world.stockroom,
+                                        "to_location_id": world.clinic, "quantity": 5}, role="staff", expect=201)
+    consume(api, world, 4)
+    api.post("/api/v1/recalls", {"item_id": world.item, "lot_numbers": ["R"], "reason": "recall"},
+             role="manager", expect=201)
+    stored = stored_figures(db)
+    with db.unit_of_work(write=False) as uow:  # the set-based recount the hourly job does
+        recount = {pid: (u, h) for pid, u, h in uow.session.execute(reorder._figures_q(uow, ctx().today))}
+    assert {pid: f[:2] for pid, f in stored.items()} == recount
+    assert set(recount.values()) == {(28, 6), (5, 0)}  # FEFO took the 2 SOON left first
+    assert {f[2] for f in stored.values()} == {date(2026, 3, 10)}
+
+
+def test_a_recall_opens_the_reorder_alert_in_its_own_transaction(api: Api, world: World):
+    receive(api, world, "A", "2026-12-31", 20)
+    receive(api, world, "B", "2026-12-31", 5)
+    par(api, world)
+    assert reorder_alerts(api) == []
+    api.post("/api/v1/recalls", {"item_id": world.item, "lot_numbers": ["A"], "reason": "recall"},
+             role="manager", expect=201)
+    [alert] = reorder_alerts(api)
+    assert (alert["status"], alert["details"]["usable_quantity"]) == ("open", 5)
+    [s] = api.get("/api/v1/reorder-suggestions", expect=200).json["items"]
+    assert (s["usable_quantity"], s["on_hold_quantity"]) == (5, 20)
+
+
+def test_suggestions_follow_the_calendar_without_any_movement(api: Api, world: World, db: Database, clock, ctx):
+    receive(api, world, "SOON", "2026-04-01", 30)
+    receive(api, world, "LATER", "2026-12-31", 5)
+    par(api, world)  # lead time 14 days: on 10 March both lots outlive it
+    assert api.get("/api/v1/reorder-suggestions", expect=200).json["items"] == []
+    clock.advance(days=10)  # 20 March: SOON expires within the lead time; the stored figures are yesterday's
+    [s] = api.get("/api/v1/reorder-suggestions", expect=200).json["items"]
+    assert (s["usable_quantity"], s["suggested_quantity"]) == (5, 35)
+    assert reorder_alerts(api) == []  # reads never write; the hourly job raises the alert
+    assert reorder_check(db, ctx("job:reorder_check", "job")) == 1
+    [alert] = reorder_alerts(api)
+    assert alert["details"]["usable_quantity"] == 5
+    assert list(stored_figures(db).values()) == [(5, 0, date(2026, 3, 20))]
+    [again] = api.get("/api/v1/reorder-suggestions", expect=200).json["items"]
+    assert again == s
+    assert reorder_check(db, ctx("job:reorder_check", "job")) == 1  # idempotent: still one alert
+    assert len(reorder_alerts(api)) == 1
