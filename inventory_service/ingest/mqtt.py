@@ -226,8 +226,7 @@ class MqttIngest:
                 except PayloadError as exc:
                     readings.reject(uow, ctx, source="mqtt", topic=m.topic, payload=m.payload, reason=str(exc))
                     self.stats["rejected"] += 1
-            for unit_id, since in readings.store(uow, ctx, good).items():
-                cold_evaluation.evaluate(uow, ctx, unit_id, since)
+            cold_evaluation.evaluate_many(uow, ctx, readings.store(uow, ctx, good))
             cycles.store(uow, ctx, cycle_msgs)
             uow.commit()
         self.stats["messages"] += len(batch)

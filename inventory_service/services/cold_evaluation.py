@@ -9,6 +9,8 @@ Everything is upserted, so evaluating the same data twice changes nothing.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,52 +44,132 @@ RECENTLY_HEARD = timedelta(minutes=2)  # a reading stands for its interval plus 
 
 
 def cap_of(uow: UnitOfWork, unit_id: int) -> timedelta:
-    intervals = uow.session.scalars(select(Sensor.interval_min).where(Sensor.storage_unit_id == unit_id)).all()
-    return timedelta(minutes=max(intervals or [5]) * (1 + GRACE_FACTOR))
+    """How long one reading of the unit stands for at most: its slowest sensor's interval plus grace."""
+    return _caps(uow, [unit_id])[unit_id]
 
 
-def _window_start(uow: UnitOfWork, ctx: Context, unit: StorageUnit, since: datetime, cap: timedelta) -> datetime:
+def _caps(uow: UnitOfWork, unit_ids: Collection[int]) -> dict[int, timedelta]:
+    """`cap_of` for several units in one query (5-minute interval for a unit with no sensor)."""
+    slowest = dict(uow.session.execute(
+        select(Sensor.storage_unit_id, func.max(Sensor.interval_min))
+        .where(Sensor.storage_unit_id.in_(list(unit_ids))).group_by(Sensor.storage_unit_id)).all())
+    return {u: timedelta(minutes=(slowest.get(u) or 5) * (1 + GRACE_FACTOR)) for u in unit_ids}
+
+
+def _nominal_start(ctx: Context, unit: StorageUnit, since: datetime, cap: timedelta) -> datetime:
+    """Where evaluation from `since` must start to see whole runs: the longest rule delay (or the
+    no-data limit) before `since`, and for cumulative rules the whole site day (they count per day)."""
     rules = [AlarmRule.from_dict(r) for r in unit.alarm_rules]
     longest = max([r.delay_min for r in rules] + [unit.no_data_min], default=60)
     start = since - timedelta(minutes=longest) - cap
-    if any(r.mode is RuleMode.CUMULATIVE for r in rules):  # cumulative rules count the whole site day
+    if any(r.mode is RuleMode.CUMULATIVE for r in rules):
         day_start, _ = day_bounds(since.astimezone(ctx.tz).date(), ctx.tz)
         start = min(start, day_start - cap)
-    # Never cut a stored excursion in two: begin where the one spanning `start` began.
-    spanning = uow.session.scalar(select(Excursion.start).where(
-        Excursion.storage_unit_id == unit.id, Excursion.start < start, Excursion.end >= start)
-        .order_by(Excursion.start).limit(1))
-    return min(start, spanning) if spanning else start
+    return start
+
+
+def _window_starts(uow: UnitOfWork, nominal: dict[int, datetime]) -> dict[int, datetime]:
+    """Never cut a stored excursion in two: each unit's window begins where the excursion spanning
+    its nominal start began (one query for all units)."""
+    spanning = dict(uow.session.execute(
+        select(Excursion.storage_unit_id, func.min(Excursion.start))
+        .where(or_(*(and_(Excursion.storage_unit_id == u, Excursion.start < s, Excursion.end >= s)
+                     for u, s in nominal.items())))
+        .group_by(Excursion.storage_unit_id)).all())
+    return {u: min(s, spanning[u]) if u in spanning else s for u, s in nominal.items()}
+
+
+@dataclass
+class _Window:
+    """One unit's readings from `start` to now, and its newest reading before `start` when known."""
+
+    start: datetime
+    rows: list[tuple[datetime, float]] = field(default_factory=list)
+    before: datetime | None = None
+    before_known: bool = False
+
+
+def _windows(uow: UnitOfWork, ctx: Context, units: dict[int, StorageUnit],
+             starts: dict[int, datetime]) -> dict[int, _Window]:
+    """Every unit's window readings in one query, ordered by unit and time.
+
+    The query reaches one no-data limit further back than the window, which finds the reading just
+    before the window (`before`) whenever it is within the limit; otherwise `before` is looked up
+    alone (it is then older than the limit or missing, which only happens around a silence)."""
+    out = {u: _Window(start) for u, start in starts.items()}
+    reach = {u: timedelta(minutes=units[u].no_data_min) for u in starts}
+    result = uow.session.execute(
+        select(Reading.storage_unit_id, Reading.ts, Reading.temp_c)
+        .where(or_(*(and_(Reading.storage_unit_id == u, Reading.ts >= s - reach[u]) for u, s in starts.items())),
+               Reading.ts <= ctx.now)
+        .order_by(Reading.storage_unit_id, Reading.ts, Reading.id))
+    for unit_id, ts, temp_c in result:
+        w = out[unit_id]
+        if ts >= w.start:
+            w.rows.append((ts, temp_c))
+        else:
+            w.before, w.before_known = ts, True
+    for unit_id, w in out.items():
+        if w.rows and not w.before_known:
+            w.before = uow.session.scalar(select(func.max(Reading.ts)).where(
+                Reading.storage_unit_id == unit_id, Reading.ts < w.start))
+            w.before_known = True
+    return out
 
 
 def evaluate(uow: UnitOfWork, ctx: Context, unit_id: int, since: datetime) -> list[Alarm]:
     """Evaluate `unit_id` from `since` to now; return the alarms that fired in this evaluation."""
-    unit = uow.session.get(StorageUnit, unit_id)
-    if unit is None:
+    return evaluate_many(uow, ctx, {unit_id: since})
+
+
+def evaluate_many(uow: UnitOfWork, ctx: Context, affected: Mapping[int, datetime]) -> list[Alarm]:
+    """Evaluate each unit in `affected` from its `since` to now, as `evaluate` would one by one, and
+    return the alarms that fired, unit after unit in `affected`'s order.
+
+    What every unit needs is read in a handful of set-based queries (units, caps, spanning
+    excursions, window readings, open no-data alarms); the rules then run in memory, and the
+    database is written only for units where an excursion, an alarm or a silence was found or an
+    open no-data alarm may end. A steady in-range stream therefore costs no writes. Each unit's
+    writes touch only its own rows, so reading everything first gives the same result as evaluating
+    the units in turn."""
+    if not affected:
         return []
-    cap = cap_of(uow, unit_id)
-    start = _window_start(uow, ctx, unit, since, cap)
-    rows = uow.session.execute(select(Reading.ts, Reading.temp_c).where(
-        Reading.storage_unit_id == unit_id, Reading.ts >= start, Reading.ts <= ctx.now).order_by(Reading.ts)).all()
-    if not rows:
+    units = {u.id: u for u in uow.session.scalars(select(StorageUnit).where(StorageUnit.id.in_(list(affected))))}
+    if not units:
         return []
+    caps = _caps(uow, list(units))
+    starts = _window_starts(uow, {u: _nominal_start(ctx, units[u], since, caps[u])
+                                  for u, since in affected.items() if u in units})
+    windows = _windows(uow, ctx, units, starts)
+    open_no_data = set(uow.session.scalars(select(Alarm.storage_unit_id).where(
+        Alarm.storage_unit_id.in_(list(units)), Alarm.kind == "no_data", Alarm.ended_at.is_(None))).all())
+    fired: list[Alarm] = []
+    for unit_id in affected:
+        if unit_id in units and windows[unit_id].rows:
+            fired += _evaluate_window(uow, ctx, units[unit_id], caps[unit_id], windows[unit_id],
+                                      unit_id in open_no_data)
+    return fired
+
+
+def _evaluate_window(uow: UnitOfWork, ctx: Context, unit: StorageUnit, cap: timedelta, window: _Window,
+                     open_no_data: bool) -> list[Alarm]:
+    """The rules over one unit's window (pure), then the upserts for what they found."""
     rng = Range(unit.min_c, unit.max_c)
-    segs = segments([Point(ts, t) for ts, t in rows], cap, ctx.now)
-    stored = {(e.kind, e.start): e for e in _upsert_excursions(uow, ctx, unit, runs.find(segs, rng, data_end=ctx.now),
-                                                               segs)}
+    segs = segments([Point(ts, t) for ts, t in window.rows], cap, ctx.now)
+    found = runs.find(segs, rng, data_end=ctx.now)
     events = alarm_rules.evaluate([AlarmRule.from_dict(r) for r in unit.alarm_rules], rng, segs, ctx.tz, ctx.now)
-    fired = [a for a in (_upsert_alarm(uow, ctx, unit, ev, stored) for ev in events) if a is not None]
+    fired: list[Alarm] = []
+    if found or events:
+        stored = {(e.kind, e.start): e for e in _upsert_excursions(uow, ctx, unit, found, segs)}
+        fired = [a for a in (_upsert_alarm(uow, ctx, unit, ev, stored) for ev in events) if a is not None]
     # No-data work only when these readings show a long enough silence or an open no-data alarm may
     # now be closed: on a steady stream it is skipped, which keeps ingest fast.
     limit = timedelta(minutes=unit.no_data_min)
-    before = uow.session.scalar(select(func.max(Reading.ts)).where(Reading.storage_unit_id == unit_id,
-                                                                     Reading.ts < start))
-    times = ([before] if before is not None else []) + [ts for ts, _ in rows]
+    times = ([window.before] if window.before is not None else []) + [ts for ts, _ in window.rows]
     gap = any(b - a >= limit for a, b in itertools.pairwise(times))
-    open_no_data = uow.session.scalar(select(Alarm.id).where(
-        Alarm.storage_unit_id == unit.id, Alarm.kind == "no_data", Alarm.ended_at.is_(None)).limit(1))
-    if gap or open_no_data is not None:
-        fired += _no_data(uow, ctx, unit, min(start, before) if before else start, until=rows[-1][0])
+    if gap or open_no_data:
+        start = min(window.start, window.before) if window.before else window.start
+        fired += _no_data(uow, ctx, unit, start, until=window.rows[-1][0])
     return fired
 
 

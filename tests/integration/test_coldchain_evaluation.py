@@ -164,3 +164,115 @@ def test_a_moved_sensor_keeps_its_past_readings_with_the_old_unit(db, clock, fri
     feed(db, clock, [-20.0] * 2, start=clock() + timedelta(minutes=1), seq0=3)
     units = [(r.seq, r.storage_unit_id) for r in sorted(rows(db, Reading), key=lambda r: r.seq)]
     assert units == [(0, fridge["unit"]), (1, fridge["unit"]), (2, fridge["unit"]), (3, other_id), (4, other_id)]
+
+
+# --- several units in one batch (as MQTT ingest evaluates them) ----------------------------------
+
+NY = __import__("zoneinfo").ZoneInfo("America/New_York")
+NOW = T0 + timedelta(minutes=130)
+
+
+def setup_three_units(db: Database, ctx: Callable[..., Context]) -> dict[str, int]:
+    """Fridges A and B (2..8 °C) with a lot each, freezer C (-50..-15 °C), one probe each."""
+    from inventory_service.services import catalog
+
+    with db.unit_of_work() as uow:
+        c = ctx()
+        item = catalog.create_item(uow, c, name="MMR vaccine", storage="refrigerated")
+        ids = {}
+        for name, kind, probe in [("A", "refrigerator", "probe-a"), ("B", "refrigerator", "probe-b"),
+                                  ("C", "freezer", "probe-c")]:
+            unit = storage_units.create_unit(uow, c, name=name, kind=kind)
+            storage_units.assign_sensor(uow, c, sensor_id=probe, storage_unit_id=unit.id, interval_min=5)
+            stock.receive(uow, c, item_id=item.id, location_id=unit.location_id, lot_number=f"LOT-{name}",
+                          expiry=date(2027, 1, 31), quantity=10)
+            ids[name] = unit.id
+        uow.commit()
+    return ids
+
+
+def readings_of(sensor: str, temps: list[float], start: datetime, seq0: int) -> list[TemperatureReading]:
+    return [TemperatureReading(sensor, seq0 + i, start + timedelta(minutes=5 * i), t) for i, t in enumerate(temps)]
+
+
+def three_unit_history() -> list[TemperatureReading]:
+    """Before the batch: A and C in range; B in range, then silent for 110 minutes (a no-data alarm,
+    ended by B's next reading), which the batch's backfill fills."""
+    return (readings_of("probe-a", [5.0] * 3, T0, 0) + readings_of("probe-c", [-20.0] * 2, T0, 0)
+            + readings_of("probe-b", [5.0] * 3, T0, 0)
+            + readings_of("probe-b", [5.0] * 2, T0 + timedelta(minutes=120), 100))
+
+
+def three_unit_batch() -> list[TemperatureReading]:
+    """One batch: A's door left open 45 minutes; B's backfill with a 30-minute low excursion in the
+    past; C's first reading after 85 minutes of silence (a no-data gap)."""
+    return (readings_of("probe-a", [9.5] * 9 + [5.0] * 3, T0 + timedelta(minutes=15), 3)
+            + readings_of("probe-b", [3.0] + [1.0] * 6 + [4.0] * 5, T0 + timedelta(minutes=15), 3)
+            + readings_of("probe-c", [-20.0], T0 + timedelta(minutes=90), 2))
+
+
+def ingest(db: Database, batch: list[TemperatureReading], *, together: bool) -> list[tuple[str, str, datetime]]:
+    """Store `batch` and evaluate its units in one evaluate_many call, or unit by unit with evaluate."""
+    c = Context("ingest", "mqtt", NOW, NY)
+    with db.unit_of_work() as uow:
+        affected = readings.store(uow, c, batch)
+        if together:
+            fired = cold_evaluation.evaluate_many(uow, c, affected)
+        else:
+            fired = [a for unit_id, since in affected.items() for a in cold_evaluation.evaluate(uow, c, unit_id, since)]
+        result = [(a.kind, a.mode, a.triggered_at) for a in fired]
+        uow.commit()
+    return result
+
+
+def snapshot(db: Database) -> dict[str, list]:
+    """Excursions, alarms, alerts, holds and lot statuses with row ids replaced by unit and lot names."""
+    from sqlalchemy import select
+
+    from inventory_service.db.models import Alert, StorageUnit
+
+    with db.unit_of_work(write=False) as uow:
+        s = uow.session
+        unit = {u.id: u.name for u in s.scalars(select(StorageUnit))}
+        lot = {x.id: x.lot_number for x in s.scalars(select(Lot))}
+        excursion = {e.id: (unit[e.storage_unit_id], e.kind, e.start) for e in s.scalars(select(Excursion))}
+        alarm = {a.id: (unit[a.storage_unit_id], a.kind, a.condition_start) for a in s.scalars(select(Alarm))}
+        return {
+            "excursions": sorted((*excursion[e.id], e.end, e.ongoing, e.peak_c, e.min_c, e.max_c, e.duration_min,
+                                  e.updated_at) for e in s.scalars(select(Excursion))),
+            "alarms": sorted((*alarm[a.id], a.rule_index, a.mode, a.sensor_id, a.triggered_at, a.ended_at,
+                              excursion.get(a.excursion_id)) for a in s.scalars(select(Alarm))),
+            "alerts": sorted((a.kind, a.severity, a.subject, a.message, a.status, a.opened_at, a.resolved_at,
+                              unit[a.details["storage_unit_id"]], alarm[a.details["alarm_id"]],
+                              excursion.get(a.details.get("excursion_id")),
+                              sorted(lot[i] for i in a.details.get("held_lot_ids", [])))
+                             for a in s.scalars(select(Alert))),
+            "holds": sorted((excursion[h.excursion_id], lot[h.lot_id], unit[h.storage_unit_id], h.quantity,
+                             h.exposure_min) for h in s.scalars(select(LotHold))),
+            "lots": sorted((x.lot_number, x.status) for x in s.scalars(select(Lot))),
+        }
+
+
+def test_evaluating_units_together_gives_what_evaluating_them_one_by_one_gives(db, clock, ctx):
+    outcomes = []
+    for together in (True, False):
+        from tests.support.database import reset
+
+        reset(db)
+        clock.set(T0 - timedelta(minutes=10))
+        setup_three_units(db, ctx)
+        ingest(db, three_unit_history(), together=together)
+        fired = ingest(db, three_unit_batch(), together=together)
+        outcomes.append((sorted(fired), snapshot(db)))
+    (fired, state), one_by_one = outcomes
+    assert (fired, state) == one_by_one
+    # And what both found is right, unit by unit (a mix-up of units would break these):
+    assert fired == sorted([("high", "consecutive", T0 + timedelta(minutes=45)),
+                            ("low", "consecutive", T0 + timedelta(minutes=35)),
+                            ("no_data", "no_data", T0 + timedelta(minutes=65))])
+    assert [(name, kind, start) for name, kind, start, *_ in state["excursions"]] == [
+        ("A", "high", T0 + timedelta(minutes=15)), ("B", "low", T0 + timedelta(minutes=20))]
+    assert [(a[0], a[1], a[5]) for a in state["alarms"]] == [
+        ("A", "high", None), ("B", "low", None), ("B", "no_data", "probe-b"), ("C", "no_data", "probe-c")]
+    assert [(h[1], h[2]) for h in state["holds"]] == [("LOT-A", "A"), ("LOT-B", "B")]
+    assert state["lots"] == [("LOT-A", "hold"), ("LOT-B", "hold"), ("LOT-C", "available")]
