@@ -177,8 +177,10 @@ def suggestions(uow: UnitOfWork, ctx: Context, *, location_id: int | None = None
         .group_by(ParLevel.id)
     )
     stale_q = _figures_q(uow, today).where(stale)
-    par_q = (
-        select(ParLevel, Item.name, Item.unit, Location.code)
+    par_q = (  # plain columns, not ORM objects: the answer can hold thousands of rows
+        select(ParLevel.id, ParLevel.item_id, ParLevel.location_id, ParLevel.reorder_point, ParLevel.order_up_to,
+               ParLevel.lead_time_days, ParLevel.usable_quantity, ParLevel.on_hold_quantity,
+               Item.name, Item.unit, Location.code)
         .join(Item, Item.id == ParLevel.item_id)
         .join(Location, Location.id == ParLevel.location_id)
         .where(candidate)
@@ -191,16 +193,17 @@ def suggestions(uow: UnitOfWork, ctx: Context, *, location_id: int | None = None
     recomputed = {pid: (int(u), int(h)) for pid, u, h in uow.session.execute(stale_q)}
     usage = {pid: int(c) for pid, c in uow.session.execute(usage_q)}
     out = []
-    for par, item_name, unit, loc_code in uow.session.execute(par_q):
-        usable, hold = recomputed.get(par.id) or (par.usable_quantity or 0, par.on_hold_quantity or 0)
-        level = rules.ParLevel(par.reorder_point, par.order_up_to, par.lead_time_days)
+    for (pid, item_id, loc_id, reorder_point, order_up_to, lead_time, stored_usable, stored_hold, item_name, unit,
+         loc_code) in uow.session.execute(par_q):
+        usable, hold = recomputed.get(pid) or (stored_usable or 0, stored_hold or 0)
+        level = rules.ParLevel(reorder_point, order_up_to, lead_time)
         if not rules.needs_reorder(level, usable):
             continue
-        s = rules.suggest(level, usable, hold, usage.get(par.id, 0))
+        s = rules.suggest(level, usable, hold, usage.get(pid, 0))
         out.append({
-            "par_level_id": par.id, "item_id": par.item_id, "item_name": item_name, "unit": unit,
-            "location_id": par.location_id, "location_code": loc_code, "reorder_point": par.reorder_point,
-            "order_up_to": par.order_up_to, "lead_time_days": par.lead_time_days,
+            "par_level_id": pid, "item_id": item_id, "item_name": item_name, "unit": unit,
+            "location_id": loc_id, "location_code": loc_code, "reorder_point": reorder_point,
+            "order_up_to": order_up_to, "lead_time_days": lead_time,
             "usable_quantity": s.usable_quantity, "on_hold_quantity": s.on_hold_quantity,
             "average_daily_usage": s.average_daily_usage, "days_of_supply": s.days_of_supply,
             "suggested_quantity": s.suggested_quantity,
