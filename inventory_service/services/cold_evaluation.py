@@ -28,6 +28,7 @@ from ..db.models import (
     SensorAssignment,
     StorageUnit,
 )
+from ..db.sets import among
 from ..db.uow import UnitOfWork
 from ..domain.coldchain import alarms as alarm_rules
 from ..domain.coldchain import excursions as runs
@@ -43,6 +44,9 @@ GRACE_FACTOR = 1.0
 RECENTLY_HEARD = timedelta(minutes=2)  # a reading stands for its interval plus one more interval of grace
 
 
+BUCKET = timedelta(hours=1)  # units whose windows start this close together are read in one query
+
+
 def cap_of(uow: UnitOfWork, unit_id: int) -> timedelta:
     """How long one reading of the unit stands for at most: its slowest sensor's interval plus grace."""
     return _caps(uow, [unit_id])[unit_id]
@@ -52,30 +56,62 @@ def _caps(uow: UnitOfWork, unit_ids: Collection[int]) -> dict[int, timedelta]:
     """`cap_of` for several units in one query (5-minute interval for a unit with no sensor)."""
     slowest = dict(uow.session.execute(
         select(Sensor.storage_unit_id, func.max(Sensor.interval_min))
-        .where(Sensor.storage_unit_id.in_(list(unit_ids))).group_by(Sensor.storage_unit_id)).all())
+        .where(among(uow, Sensor.storage_unit_id, unit_ids)).group_by(Sensor.storage_unit_id)).all())
     return {u: timedelta(minutes=(slowest.get(u) or 5) * (1 + GRACE_FACTOR)) for u in unit_ids}
 
 
-def _nominal_start(ctx: Context, unit: StorageUnit, since: datetime, cap: timedelta) -> datetime:
+@dataclass(frozen=True)
+class _Unit:
+    """What evaluating a unit needs to know about it; the ORM row is loaded only to write."""
+
+    id: int
+    range: Range
+    rules: list[AlarmRule]
+    no_data_min: float
+
+
+def _units(uow: UnitOfWork, unit_ids: Collection[int]) -> dict[int, _Unit]:
+    rows = uow.session.execute(select(StorageUnit.id, StorageUnit.min_c, StorageUnit.max_c, StorageUnit.alarm_rules,
+                                      StorageUnit.no_data_min).where(among(uow, StorageUnit.id, unit_ids)))
+    return {u: _Unit(u, Range(lo, hi), [AlarmRule.from_dict(r) for r in rules], no_data)
+            for u, lo, hi, rules, no_data in rows}
+
+
+def _nominal_start(ctx: Context, unit: _Unit, since: datetime, cap: timedelta) -> datetime:
     """Where evaluation from `since` must start to see whole runs: the longest rule delay (or the
     no-data limit) before `since`, and for cumulative rules the whole site day (they count per day)."""
-    rules = [AlarmRule.from_dict(r) for r in unit.alarm_rules]
-    longest = max([r.delay_min for r in rules] + [unit.no_data_min], default=60)
+    longest = max([r.delay_min for r in unit.rules] + [unit.no_data_min], default=60)
     start = since - timedelta(minutes=longest) - cap
-    if any(r.mode is RuleMode.CUMULATIVE for r in rules):
+    if any(r.mode is RuleMode.CUMULATIVE for r in unit.rules):
         day_start, _ = day_bounds(since.astimezone(ctx.tz).date(), ctx.tz)
         start = min(start, day_start - cap)
     return start
 
 
+def _buckets(starts: Mapping[int, datetime]) -> list[tuple[datetime, datetime, list[int]]]:
+    """Units grouped by start so that every start of a group lies within BUCKET of the group's
+    earliest: one query per group, reading at most BUCKET more than a unit needs. Yields
+    (earliest, latest, unit ids); a steady stream makes one group, a backfill a few more."""
+    out: list[tuple[datetime, datetime, list[int]]] = []
+    for unit_id, start in sorted(starts.items(), key=lambda kv: kv[1]):
+        if out and start - out[-1][0] <= BUCKET:
+            out[-1] = (out[-1][0], start, [*out[-1][2], unit_id])
+        else:
+            out.append((start, start, [unit_id]))
+    return out
+
+
 def _window_starts(uow: UnitOfWork, nominal: dict[int, datetime]) -> dict[int, datetime]:
     """Never cut a stored excursion in two: each unit's window begins where the excursion spanning
-    its nominal start began (one query for all units)."""
-    spanning = dict(uow.session.execute(
-        select(Excursion.storage_unit_id, func.min(Excursion.start))
-        .where(or_(*(and_(Excursion.storage_unit_id == u, Excursion.start < s, Excursion.end >= s)
-                     for u, s in nominal.items())))
-        .group_by(Excursion.storage_unit_id)).all())
+    its nominal start began."""
+    spanning: dict[int, datetime] = {}
+    for low, high, ids in _buckets(nominal):
+        for unit_id, start, end in uow.session.execute(
+                select(Excursion.storage_unit_id, Excursion.start, Excursion.end)
+                .where(among(uow, Excursion.storage_unit_id, ids), Excursion.start < high, Excursion.end >= low)):
+            s = nominal[unit_id]
+            if start < s <= end and (unit_id not in spanning or start < spanning[unit_id]):
+                spanning[unit_id] = start
     return {u: min(s, spanning[u]) if u in spanning else s for u, s in nominal.items()}
 
 
@@ -89,26 +125,25 @@ class _Window:
     before_known: bool = False
 
 
-def _windows(uow: UnitOfWork, ctx: Context, units: dict[int, StorageUnit],
-             starts: dict[int, datetime]) -> dict[int, _Window]:
-    """Every unit's window readings in one query, ordered by unit and time.
+def _windows(uow: UnitOfWork, ctx: Context, starts: dict[int, datetime],
+             caps: dict[int, timedelta]) -> dict[int, _Window]:
+    """Every unit's window readings, ordered by time, in one query per bucket of units.
 
-    The query reaches one no-data limit further back than the window, which finds the reading just
-    before the window (`before`) whenever it is within the limit; otherwise `before` is looked up
-    alone (it is then older than the limit or missing, which only happens around a silence)."""
+    Each unit is read one cap further back than its window, which finds the reading just before the
+    window (`before`) whenever the sensors kept their interval; otherwise `before` is looked up
+    alone (that only happens around a silence, or for a unit's first readings)."""
     out = {u: _Window(start) for u, start in starts.items()}
-    reach = {u: timedelta(minutes=units[u].no_data_min) for u in starts}
-    result = uow.session.execute(
-        select(Reading.storage_unit_id, Reading.ts, Reading.temp_c)
-        .where(or_(*(and_(Reading.storage_unit_id == u, Reading.ts >= s - reach[u]) for u, s in starts.items())),
-               Reading.ts <= ctx.now)
-        .order_by(Reading.storage_unit_id, Reading.ts, Reading.id))
-    for unit_id, ts, temp_c in result:
-        w = out[unit_id]
-        if ts >= w.start:
-            w.rows.append((ts, temp_c))
-        else:
-            w.before, w.before_known = ts, True
+    reach = {u: s - caps[u] for u, s in starts.items()}
+    for low, _, ids in _buckets(reach):
+        for unit_id, ts, temp_c in uow.session.execute(
+                select(Reading.storage_unit_id, Reading.ts, Reading.temp_c)
+                .where(among(uow, Reading.storage_unit_id, ids), Reading.ts >= low, Reading.ts <= ctx.now)
+                .order_by(Reading.storage_unit_id, Reading.ts, Reading.id)):
+            w = out[unit_id]
+            if ts >= w.start:
+                w.rows.append((ts, temp_c))
+            else:  # ordered by time: the last one seen is the newest before the window
+                w.before, w.before_known = ts, True
     for unit_id, w in out.items():
         if w.rows and not w.before_known:
             w.before = uow.session.scalar(select(func.max(Reading.ts)).where(
@@ -134,15 +169,15 @@ def evaluate_many(uow: UnitOfWork, ctx: Context, affected: Mapping[int, datetime
     the units in turn."""
     if not affected:
         return []
-    units = {u.id: u for u in uow.session.scalars(select(StorageUnit).where(StorageUnit.id.in_(list(affected))))}
+    units = _units(uow, affected)
     if not units:
         return []
-    caps = _caps(uow, list(units))
+    caps = _caps(uow, units)
     starts = _window_starts(uow, {u: _nominal_start(ctx, units[u], since, caps[u])
                                   for u, since in affected.items() if u in units})
-    windows = _windows(uow, ctx, units, starts)
+    windows = _windows(uow, ctx, starts, caps)
     open_no_data = set(uow.session.scalars(select(Alarm.storage_unit_id).where(
-        Alarm.storage_unit_id.in_(list(units)), Alarm.kind == "no_data", Alarm.ended_at.is_(None))).all())
+        among(uow, Alarm.storage_unit_id, units), Alarm.kind == "no_data", Alarm.ended_at.is_(None))).all())
     fired: list[Alarm] = []
     for unit_id in affected:
         if unit_id in units and windows[unit_id].rows:
@@ -151,17 +186,17 @@ def evaluate_many(uow: UnitOfWork, ctx: Context, affected: Mapping[int, datetime
     return fired
 
 
-def _evaluate_window(uow: UnitOfWork, ctx: Context, unit: StorageUnit, cap: timedelta, window: _Window,
+def _evaluate_window(uow: UnitOfWork, ctx: Context, unit: _Unit, cap: timedelta, window: _Window,
                      open_no_data: bool) -> list[Alarm]:
     """The rules over one unit's window (pure), then the upserts for what they found."""
-    rng = Range(unit.min_c, unit.max_c)
     segs = segments([Point(ts, t) for ts, t in window.rows], cap, ctx.now)
-    found = runs.find(segs, rng, data_end=ctx.now)
-    events = alarm_rules.evaluate([AlarmRule.from_dict(r) for r in unit.alarm_rules], rng, segs, ctx.tz, ctx.now)
+    found = runs.find(segs, unit.range, data_end=ctx.now)
+    events = alarm_rules.evaluate(unit.rules, unit.range, segs, ctx.tz, ctx.now)
     fired: list[Alarm] = []
     if found or events:
-        stored = {(e.kind, e.start): e for e in _upsert_excursions(uow, ctx, unit, found, segs)}
-        fired = [a for a in (_upsert_alarm(uow, ctx, unit, ev, stored) for ev in events) if a is not None]
+        row = _unit_row(uow, unit.id)
+        stored = {(e.kind, e.start): e for e in _upsert_excursions(uow, ctx, row, found, segs)}
+        fired = [a for a in (_upsert_alarm(uow, ctx, row, ev, stored) for ev in events) if a is not None]
     # No-data work only when these readings show a long enough silence or an open no-data alarm may
     # now be closed: on a steady stream it is skipped, which keeps ingest fast.
     limit = timedelta(minutes=unit.no_data_min)
@@ -169,8 +204,14 @@ def _evaluate_window(uow: UnitOfWork, ctx: Context, unit: StorageUnit, cap: time
     gap = any(b - a >= limit for a, b in itertools.pairwise(times))
     if gap or open_no_data:
         start = min(window.start, window.before) if window.before else window.start
-        fired += _no_data(uow, ctx, unit, start, until=window.rows[-1][0])
+        fired += _no_data(uow, ctx, _unit_row(uow, unit.id), start, until=window.rows[-1][0])
     return fired
+
+
+def _unit_row(uow: UnitOfWork, unit_id: int) -> StorageUnit:
+    row = uow.session.get(StorageUnit, unit_id)
+    assert row is not None  # read in this transaction a moment ago
+    return row
 
 
 def _upsert_excursions(uow: UnitOfWork, ctx: Context, unit: StorageUnit, found: list[runs.Excursion],

@@ -4,25 +4,44 @@ was assigned to at the reading's time, with sequence gaps recorded."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, cast, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from devices.mqtt import TemperatureReading
 
 from ..db.models import Reading, RejectedInput, Sensor, SensorAssignment, SeqGap
+from ..db.sets import among
 from ..db.uow import UnitOfWork
 from .context import Context
 
 PAYLOAD_KEEP = 2000  # characters of a rejected payload kept for the record
 
 
-def _insert(uow: UnitOfWork) -> Any:
-    dialect = postgresql if uow.dialect == "postgresql" else sqlite
-    return dialect.insert(Reading).on_conflict_do_nothing(index_elements=["sensor_id", "seq"])
+COLUMNS = ("sensor_id", "seq", "ts", "temp_c", "battery_pct", "door_open", "storage_unit_id", "received_at")
+
+
+def _insert_new(uow: UnitOfWork, rows: list[dict[str, Any]]) -> list[Any]:
+    """Insert `rows`, skipping (sensor_id, seq) already stored; return (sensor_id, seq, ts, unit) of
+    those inserted. PostgreSQL gets one short statement over arrays (`INSERT ... SELECT FROM
+    unnest(...)`), whose text psycopg parses once, instead of a multi-row VALUES list it would parse
+    on every batch; SQLite gets a Core multi-row insert."""
+    table = Reading.__table__
+    returning = (table.c.sensor_id, table.c.seq, table.c.ts, table.c.storage_unit_id)
+    if uow.dialect == "postgresql":
+        arrays = [cast(bindparam(f"a_{c}", [r[c] for r in rows], type_=ARRAY(table.c[c].type)),
+                       ARRAY(table.c[c].type)) for c in COLUMNS]
+        source = func.unnest(*arrays).table_valued(*COLUMNS).render_derived()
+        stmt: Any = postgresql.insert(table).from_select(COLUMNS, select(*source.c))
+        return uow.session.execute(stmt.on_conflict_do_nothing(index_elements=["sensor_id", "seq"])
+                                   .returning(*returning)).all()
+    stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=["sensor_id", "seq"]).returning(*returning)
+    return uow.session.execute(stmt, rows).all()
 
 
 def _sensors(uow: UnitOfWork, ctx: Context, ids: set[str]) -> dict[str, Sensor]:
@@ -36,11 +55,48 @@ def _sensors(uow: UnitOfWork, ctx: Context, ids: set[str]) -> dict[str, Sensor]:
     return found
 
 
-def _unit_at(history: list[SensorAssignment], ts: datetime) -> int | None:
-    for a in history:
-        if a.assigned_at <= ts and (a.unassigned_at is None or ts < a.unassigned_at):
-            return a.storage_unit_id
-    return None
+@dataclass
+class _SensorState:
+    """The sensor columns a batch of readings moves forward, written once per sensor per batch."""
+
+    id: str
+    max_seq: int | None
+    last_reading_at: datetime | None
+    battery_pct: float | None
+    history: list[tuple[int, datetime, datetime | None]] = field(default_factory=list)  # unit, from, until
+
+    def unit_at(self, ts: datetime) -> int | None:
+        for unit_id, assigned_at, unassigned_at in self.history:
+            if assigned_at <= ts and (unassigned_at is None or ts < unassigned_at):
+                return unit_id
+        return None
+
+    def saw(self, r: TemperatureReading) -> None:
+        """The newest reading's battery level, and the newest reading time."""
+        if r.battery_pct is not None and (self.last_reading_at is None or r.ts >= self.last_reading_at):
+            self.battery_pct = r.battery_pct
+        if self.last_reading_at is None or r.ts > self.last_reading_at:
+            self.last_reading_at = r.ts
+
+
+def _sensor_states(uow: UnitOfWork, ctx: Context, ids: set[str]) -> dict[str, _SensorState]:
+    """Current state and assignment history of the sensors in `ids`, creating unknown ones.
+
+    A sensor nobody registered yet is created unassigned: its readings are kept (unattributed)
+    rather than lost."""
+    current = uow.session.execute(select(Sensor.id, Sensor.max_seq, Sensor.last_reading_at, Sensor.battery_pct)
+                                  .where(among(uow, Sensor.id, ids)))
+    states = {sid: _SensorState(sid, max_seq, last, battery) for sid, max_seq, last, battery in current}
+    missing = ids - set(states)
+    if missing:
+        _sensors(uow, ctx, missing)
+        states.update({sid: _SensorState(sid, None, None, None) for sid in missing})
+    for sid, unit_id, assigned_at, unassigned_at in uow.session.execute(
+            select(SensorAssignment.sensor_id, SensorAssignment.storage_unit_id, SensorAssignment.assigned_at,
+                   SensorAssignment.unassigned_at).where(among(uow, SensorAssignment.sensor_id, ids))
+            .order_by(SensorAssignment.id)):
+        states[sid].history.append((unit_id, assigned_at, unassigned_at))
+    return states
 
 
 def store(uow: UnitOfWork, ctx: Context, readings: Sequence[TemperatureReading]) -> dict[int, datetime]:
@@ -48,16 +104,11 @@ def store(uow: UnitOfWork, ctx: Context, readings: Sequence[TemperatureReading])
     new readings, the earliest new timestamp: where evaluation must start again."""
     if not readings:
         return {}
-    sensors = _sensors(uow, ctx, {r.sensor_id for r in readings})
-    history: dict[str, list[SensorAssignment]] = defaultdict(list)
-    for a in uow.session.scalars(select(SensorAssignment).where(SensorAssignment.sensor_id.in_(sensors))):
-        history[a.sensor_id].append(a)
+    sensors = _sensor_states(uow, ctx, {r.sensor_id for r in readings})
     rows = [{"sensor_id": r.sensor_id, "seq": r.seq, "ts": r.ts, "temp_c": r.temp_c, "battery_pct": r.battery_pct,
-             "door_open": r.door_open, "storage_unit_id": _unit_at(history[r.sensor_id], r.ts), "received_at": ctx.now}
+             "door_open": r.door_open, "storage_unit_id": sensors[r.sensor_id].unit_at(r.ts), "received_at": ctx.now}
             for r in readings]
-    inserted = uow.session.execute(
-        _insert(uow).returning(Reading.sensor_id, Reading.seq, Reading.ts, Reading.storage_unit_id), rows
-    ).all()
+    inserted = _insert_new(uow, rows)
     affected: dict[int, datetime] = {}
     new_seqs: dict[str, list[int]] = defaultdict(list)
     for sensor_id, seq, ts, unit_id in inserted:
@@ -65,32 +116,61 @@ def store(uow: UnitOfWork, ctx: Context, readings: Sequence[TemperatureReading])
         if unit_id is not None and (unit_id not in affected or ts < affected[unit_id]):
             affected[unit_id] = ts
     for r in readings:
-        s = sensors[r.sensor_id]
-        s.last_seen_at = ctx.now
-        if r.battery_pct is not None and (s.last_reading_at is None or r.ts >= s.last_reading_at):
-            s.battery_pct = r.battery_pct
-        if s.last_reading_at is None or r.ts > s.last_reading_at:
-            s.last_reading_at = r.ts
+        sensors[r.sensor_id].saw(r)
     for sensor_id, seqs in new_seqs.items():
-        _record_gaps(uow, ctx, sensors[sensor_id], sorted(seqs))
+        state = sensors[sensor_id]
+        state.max_seq = _record_gaps(uow, ctx, sensor_id, state.max_seq, sorted(seqs))
+    _write_sensors(uow, ctx, sensors.values())
     return affected
 
 
-def _record_gaps(uow: UnitOfWork, ctx: Context, sensor: Sensor, seqs: list[int]) -> None:
-    """Make skipped sequence numbers visible, and mark a gap filled when backfill closes it."""
-    previous = sensor.max_seq
+def _write_sensors(uow: UnitOfWork, ctx: Context, states: Iterable[_SensorState]) -> None:
+    """One UPDATE per sensor of the batch, not one per reading: on PostgreSQL a single statement over
+    arrays, on SQLite one statement executed with a list of parameters. Sensor objects the session
+    holds are expired, so nothing reads or writes their old values afterwards."""
+    table = Sensor.__table__
+    states = list(states)
+    uow.session.flush()
+    if uow.dialect == "postgresql":
+        columns = {"id": [s.id for s in states], "last_reading_at": [s.last_reading_at for s in states],
+                   "battery_pct": [s.battery_pct for s in states], "max_seq": [s.max_seq for s in states]}
+        source = func.unnest(*(cast(bindparam(f"a_{c}", v, type_=ARRAY(table.c[c].type)), ARRAY(table.c[c].type))
+                               for c, v in columns.items())).table_valued(*columns).render_derived()
+        uow.session.execute(update(table).where(table.c.id == source.c.id).values(
+            last_seen_at=ctx.now, last_reading_at=source.c.last_reading_at, battery_pct=source.c.battery_pct,
+            max_seq=source.c.max_seq))
+    else:
+        uow.session.execute(
+            update(table).where(table.c.id == bindparam("b_id")).values(
+                last_seen_at=bindparam("b_seen"), last_reading_at=bindparam("b_last"),
+                battery_pct=bindparam("b_battery"), max_seq=bindparam("b_max_seq")),
+            [{"b_id": s.id, "b_seen": ctx.now, "b_last": s.last_reading_at, "b_battery": s.battery_pct,
+              "b_max_seq": s.max_seq} for s in states])
+    ids = {s.id for s in states}
+    for obj in list(uow.session.identity_map.values()):
+        if isinstance(obj, Sensor) and obj.id in ids:
+            uow.session.expire(obj)
+
+
+def _record_gaps(uow: UnitOfWork, ctx: Context, sensor_id: str, max_seq: int | None, seqs: list[int]) -> int:
+    """Make skipped sequence numbers visible, and mark a gap filled when backfill closes it. `seqs`
+    are the sensor's newly stored numbers, sorted; returns the sensor's new highest number."""
+    if max_seq is not None and seqs[0] == max_seq + 1 and seqs[-1] - seqs[0] == len(seqs) - 1:
+        return seqs[-1]  # the usual case: the numbers simply continue
+    previous = max_seq
     for seq in seqs:
         if previous is not None and seq > previous + 1:
-            uow.session.add(SeqGap(sensor_id=sensor.id, first_missing=previous + 1, last_missing=seq - 1,
+            uow.session.add(SeqGap(sensor_id=sensor_id, first_missing=previous + 1, last_missing=seq - 1,
                                    detected_at=ctx.now, filled=False))
         previous = seq if previous is None else max(previous, seq)
-    if sensor.max_seq is not None and seqs[0] < sensor.max_seq:
-        for gap in uow.session.scalars(select(SeqGap).where(SeqGap.sensor_id == sensor.id, SeqGap.filled.is_(False),
+    if max_seq is not None and seqs[0] < max_seq:
+        for gap in uow.session.scalars(select(SeqGap).where(SeqGap.sensor_id == sensor_id, SeqGap.filled.is_(False),
                                                             SeqGap.first_missing <= seqs[-1])):
             have = uow.session.scalar(select(func.count()).select_from(Reading).where(
-                Reading.sensor_id == sensor.id, Reading.seq.between(gap.first_missing, gap.last_missing)))
+                Reading.sensor_id == sensor_id, Reading.seq.between(gap.first_missing, gap.last_missing)))
             gap.filled = have == gap.last_missing - gap.first_missing + 1
-    sensor.max_seq = previous
+    assert previous is not None  # seqs is not empty
+    return previous
 
 
 def set_status(uow: UnitOfWork, ctx: Context, sensor_id: str, status: str) -> None:
