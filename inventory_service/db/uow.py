@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from types import TracebackType
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from .engine import WRITE
+
+T = TypeVar("T")
 
 
 class Database:
@@ -34,6 +38,7 @@ class UnitOfWork:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._once: dict[Hashable, tuple[Any, Any]] = {}
 
     def __enter__(self) -> UnitOfWork:
         return self
@@ -47,6 +52,26 @@ class UnitOfWork:
 
     def commit(self) -> None:
         self.session.commit()
+        self._once.clear()
+
+    def once(self, key: Hashable, load: Callable[[], T]) -> T:
+        """`load()` at most once per transaction, for rows this transaction locked (SELECT ... FOR
+        UPDATE) or reads that cannot change under it: a batch of scans then locks the ledger head and
+        each station once instead of once per scan.
+
+        Remembered only when loaded outside any savepoint (and then also served inside them): rolling
+        a savepoint back releases the row locks taken inside it (PostgreSQL), while locks of the outer
+        transaction last until it ends.
+        """
+        root = self.session.get_transaction()
+        hit = self._once.get(key)
+        if root is not None and hit is not None and hit[0] is root:
+            return hit[1]  # type: ignore[no-any-return]
+        value = load()
+        root = self.session.get_transaction()  # the load may have begun it (autobegin)
+        if root is not None and not self.session.in_nested_transaction():
+            self._once[key] = (root, value)
+        return value
 
     @property
     def dialect(self) -> str:

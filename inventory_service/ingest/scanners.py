@@ -20,7 +20,7 @@ from devices.serial import ScanFrame, ScannerConfig, ScannerReader, ScannerStatu
 
 from ..db.uow import Database
 from ..domain.errors import DomainError
-from ..services import scans, stations
+from ..services import ledger, scans, stations
 from ..services.context import Clock, Context
 
 log = logging.getLogger(__name__)
@@ -139,6 +139,9 @@ class ScannerIngest:
         """Record frames in order, in one transaction; all or none are committed."""
         ids = []
         with self.db.unit_of_work() as uow:
+            # Take the ledger head up front, outside the per-scan savepoints, so the batch locks it
+            # once rather than once per movement (UnitOfWork.once).
+            ledger.lock_head(uow)
             for frame in frames:
                 ctx = self._context(frame.scanner_id)
                 parsed = parse_scan(frame.text, today=ctx.today)

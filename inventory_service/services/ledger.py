@@ -18,12 +18,16 @@ HEAD_ID = 1
 
 
 def lock_head(uow: UnitOfWork) -> LedgerHead:
-    """Take the ledger head for this transaction.
+    """Take the ledger head for this transaction (once: see UnitOfWork.once).
 
     PostgreSQL: `SELECT ... FOR UPDATE` makes concurrent writers queue here, so chain links never
     fork. SQLite: the write transaction already holds the database's single write lock
     (BEGIN IMMEDIATE, see db.engine).
     """
+    return uow.once("ledger_head", lambda: _select_head(uow))
+
+
+def _select_head(uow: UnitOfWork) -> LedgerHead:
     head = uow.session.scalar(
         select(LedgerHead).where(LedgerHead.id == HEAD_ID).with_for_update().execution_options(populate_existing=True)
     )

@@ -7,6 +7,7 @@ stock action inside a savepoint, so a refused action still leaves its rejected s
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -80,21 +81,26 @@ def record(uow: UnitOfWork, ctx: Context, scanner_id: str, parsed: ScanData, *,
                 expiry=parsed.expiry, quantity=parsed.quantity, parsed=parsed.to_dict(), mode=scanner.mode,
                 location_id=scanner.location_id, target_location=scanner.target_location,
                 warnings=list(parsed.warnings), movement_ids=[], outcome="rejected", rereads=0)
-    uow.session.add(scan)
-    uow.session.flush()
+    count_line: CountLine | None = None
     if rejected is not None:
         _reject(scan, rejected, f"frame refused by the reader ({rejected})")
-        return scan
-    decision = decide(state_of(scanner), label)
-    if isinstance(decision, Reject):
-        _reject(scan, decision.reason, decision.message)
-    elif isinstance(decision, NewState):
-        scan.outcome, scan.message = "command", decision.note
-        if decision.finish_count:
-            scan.movement_ids = _finish_count(uow, ctx, scanner)
-        store_state(scanner, decision.state, ctx)
     else:
-        _act(uow, ctx, scanner, scan, decision)
+        decision = decide(state_of(scanner), label)
+        if isinstance(decision, Reject):
+            _reject(scan, decision.reason, decision.message)
+        elif isinstance(decision, NewState):
+            scan.outcome, scan.message = "command", decision.note
+            if decision.finish_count:
+                scan.movement_ids = _finish_count(uow, ctx, scanner)
+            store_state(scanner, decision.state, ctx)
+        else:
+            count_line = _act(uow, ctx, scanner, scan, decision)
+    # The row is written once, with its outcome (the action runs first, in its own savepoint).
+    uow.session.add(scan)
+    uow.session.flush()
+    if count_line is not None:
+        count_line.scan_id = scan.id
+        uow.session.add(count_line)
     return scan
 
 
@@ -102,31 +108,43 @@ def _reject(scan: Scan, reason: str, message: str) -> None:
     scan.outcome, scan.reason, scan.message = "rejected", reason, message
 
 
-def _act(uow: UnitOfWork, ctx: Context, scanner: Scanner, scan: Scan, act: Act) -> None:
-    item = catalog.find_item(uow, gtin=act.label.gtin, hibc_code=act.label.hibc_code)
+def _act(uow: UnitOfWork, ctx: Context, scanner: Scanner, scan: Scan, act: Act) -> CountLine | None:
+    """Apply the scan's action; returns the count line to store once the scan has its id (count mode)."""
+    # Once per code and batch transaction; a code mapped meanwhile applies from the next batch.
+    item = uow.once(("item_by_code", act.label.gtin, act.label.hibc_code),
+                    lambda: catalog.find_item(uow, gtin=act.label.gtin, hibc_code=act.label.hibc_code))
     scan.applied_quantity = act.quantity
     if item is None:
         scan.outcome, scan.reason = "pending", "unknown_gtin"
         scan.message = "no item has this code yet: a manager maps it (POST /api/v1/scans/<id>/resolve)"
         store_state(scanner, act.state, ctx)  # the quantity went with this scan
-        return
+        return None
     scan.item_id = item.id
     savepoint = uow.session.begin_nested()
     try:
-        movements, lot_id, warnings = _apply(uow, ctx, scan, item, act)
+        applied = _apply(uow, ctx, scan, item, act)
         savepoint.commit()
     except DomainError as exc:
         savepoint.rollback()
         _reject(scan, exc.code, exc.message)
-        return
-    scan.outcome, scan.lot_id = "applied", lot_id
-    scan.movement_ids = movements
-    scan.warnings = [*scan.warnings, *warnings]
+        return None
+    scan.outcome, scan.lot_id = "applied", applied.lot_id
+    scan.movement_ids = applied.movement_ids
+    scan.warnings = [*scan.warnings, *applied.warnings]
     scan.message = f"{act.mode.value} {act.quantity} {item.name}"
     store_state(scanner, act.state, ctx)
+    return applied.count_line
 
 
-def _apply(uow: UnitOfWork, ctx: Context, scan: Scan, item: Item, act: Act) -> tuple[list[int], int | None, list[str]]:
+@dataclass
+class Applied:
+    movement_ids: list[int]
+    lot_id: int | None
+    warnings: list[str] = field(default_factory=list)
+    count_line: CountLine | None = None  # count mode: stored with the scan's id by the caller
+
+
+def _apply(uow: UnitOfWork, ctx: Context, scan: Scan, item: Item, act: Act) -> Applied:
     """Apply `act` for `scan` at the location the station had when it was scanned."""
     loc = scan.location_id
     label, qty = act.label, act.quantity
@@ -134,23 +152,23 @@ def _apply(uow: UnitOfWork, ctx: Context, scan: Scan, item: Item, act: Act) -> t
         lot = _receiving_lot(uow, ctx, item, label.lot, label.expiry)
         _, ms = stock.receive(uow, ctx, item_id=item.id, location_id=loc, lot_number=lot.lot_number,
                               expiry=lot.expiry, quantity=qty, lot=lot)
-        return [m.id for m in ms], lot.id, []
+        return Applied([m.id for m in ms], lot.id)
     if act.mode is Mode.COUNT:
         lot = _receiving_lot(uow, ctx, item, label.lot, label.expiry)
-        uow.session.add(CountLine(scanner_id=scan.scanner_id, location_id=loc, item_id=item.id, lot_id=lot.id,
-                                  quantity=qty, scan_id=scan.id, closed=False))
-        return [], lot.id, []
+        line = CountLine(scanner_id=scan.scanner_id, location_id=loc, item_id=item.id, lot_id=lot.id,
+                         quantity=qty, closed=False)
+        return Applied([], lot.id, count_line=line)
     lot_id = _existing_lot(uow, item, label.lot, label.expiry).id if label.lot else None
     if act.mode is Mode.CONSUME:
         warnings = _fefo_warning(uow, ctx, item.id, loc, lot_id) if lot_id else []
         ms = stock.consume(uow, ctx, item_id=item.id, location_id=loc, quantity=qty, lot_id=lot_id)
-        return [m.id for m in ms], lot_id, warnings
+        return Applied([m.id for m in ms], lot_id, warnings)
     target = location_by_code(uow, act.target_location or "")
     if target is None:
         raise ScanRejected(f"no location with code {act.target_location!r}", code="unknown_location")
     ms = stock.transfer(uow, ctx, item_id=item.id, location_id=loc, to_location_id=target.id, quantity=qty,
                         lot_id=lot_id, reference=f"station:{scan.scanner_id}")
-    return [m.id for m in ms], lot_id, []
+    return Applied([m.id for m in ms], lot_id)
 
 
 def _receiving_lot(uow: UnitOfWork, ctx: Context, item: Item, lot_number: str | None, expiry: date | None) -> Lot:
@@ -222,14 +240,17 @@ def resolve(uow: UnitOfWork, ctx: Context, scan_id: int, item_id: int) -> Scan:
     scan.resolved_at, scan.resolved_by = ctx.now, ctx.actor
     savepoint = uow.session.begin_nested()
     try:
-        movements, lot_id, warnings = _apply(uow, ctx, scan, item, act)
+        applied = _apply(uow, ctx, scan, item, act)
         savepoint.commit()
     except DomainError as exc:
         savepoint.rollback()
         _reject(scan, exc.code, exc.message)
         return scan
-    scan.outcome, scan.reason, scan.lot_id, scan.movement_ids = "applied", None, lot_id, movements
-    scan.warnings = [*scan.warnings, *warnings]
+    if applied.count_line is not None:
+        applied.count_line.scan_id = scan.id
+        uow.session.add(applied.count_line)
+    scan.outcome, scan.reason, scan.lot_id, scan.movement_ids = "applied", None, applied.lot_id, applied.movement_ids
+    scan.warnings = [*scan.warnings, *applied.warnings]
     scan.message = f"resolved by {ctx.actor}: {scan.mode} {act.quantity} {item.name}"
     return scan
 

@@ -67,10 +67,13 @@ def set_port_state(uow: UnitOfWork, ctx: Context, scanner_id: str, state: str, d
 
 
 def get_scanner(uow: UnitOfWork, scanner_id: str, *, lock: bool = False) -> Scanner:
+    """The station; `lock` takes its row for the transaction (once per transaction), so its mode and
+    pending quantity change one scan at a time."""
     q = select(Scanner).where(Scanner.id == scanner_id)
     if lock:
-        q = q.with_for_update()
-    scanner = uow.session.scalar(q)
+        scanner = uow.once(("scanner", scanner_id), lambda: uow.session.scalar(q.with_for_update()))
+    else:
+        scanner = uow.session.scalar(q)
     if scanner is None:
         raise NotFound(f"scanner {scanner_id!r} not found", code="scanner_not_found")
     return scanner
