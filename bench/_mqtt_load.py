@@ -43,6 +43,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 INFLIGHT = 1000
+RECEIVE_MAXIMUM = 4000  # the ingest's (inventory_service.ingest.mqtt.RECEIVE_MAXIMUM): a fair comparison
 HIGH_C = 10.0
 
 
@@ -266,7 +267,7 @@ def run_count(job: dict[str, Any], control: Control) -> None:
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=job["cid"], protocol=mqtt.MQTTv5)
     client.on_connect, client.on_subscribe, client.on_message = on_connect, on_subscribe, on_message
     props = Properties(PacketTypes.CONNECT)
-    props.ReceiveMaximum = INFLIGHT  # as the ingest does
+    props.ReceiveMaximum = RECEIVE_MAXIMUM  # as the ingest does
     client.connect(job["host"], job["port"], keepalive=60, clean_start=True, properties=props)
     client.loop_start()
     if not subscribed.wait(10):

@@ -5,9 +5,11 @@ ARCHITECTURE §4 ingest rules, with paho-mqtt 2.x:
   outage (Mosquitto ends v5 sessions at disconnect unless an expiry is set);
 - manual acknowledgement: a QoS 1 message is PUBACKed only after its rows are committed, so a crash
   between receipt and commit means redelivery, and (sensor_id, seq) uniqueness makes that harmless;
-- backpressure: on_message only translates and enqueues into a bounded queue; when it is full the
-  network thread blocks, unacknowledged messages pile up at the broker's inflight limit, and the
-  broker stops sending instead of our memory growing;
+- backpressure: on_message only translates and enqueues into a queue bounded by messages and by
+  bytes; when it is full the network thread blocks, unacknowledged messages pile up at the broker's
+  inflight limit (our Receive Maximum), and the broker stops sending instead of our memory growing;
+- the Receive Maximum holds two full batches: acknowledgements wait for the commit, so with a window
+  of one batch the broker would stop sending while every batch commits;
 - subscriptions are made in on_connect (so they come back after a reconnect), the service's own
   Last Will marks it offline, and a shared subscription lets several instances split the load.
 """
@@ -43,8 +45,11 @@ from .broker import BrokerAddress
 log = logging.getLogger(__name__)
 
 SESSION_EXPIRY_S = 7 * 24 * 3600
-QUEUE_SIZE = 5000
+BATCH_SIZE = 2000
+RECEIVE_MAXIMUM = 2 * BATCH_SIZE  # one batch committing, the next one arriving meanwhile
+QUEUE_SIZE = RECEIVE_MAXIMUM + 1000  # never full by count: the broker sends at most RECEIVE_MAXIMUM unacked
 BATCH_BYTES = 1_000_000
+QUEUE_BYTES = 32_000_000  # large backfill arrays (up to 10,000 readings each) are bounded by this instead
 READING_TOPIC = "coldchain/+/reading"
 STATUS_TOPIC = "coldchain/+/status"
 CYCLE_TOPIC = "equipment/+/cycle"
@@ -62,13 +67,15 @@ class Message:
 
 class MqttIngest:
     def __init__(self, broker_url: str, db: Database, clock: Clock, tz_name: str, *, instance: str = "default",
-                 shared: bool = False, batch_size: int = 500, batch_wait_s: float = 0.02,
+                 shared: bool = False, batch_size: int = BATCH_SIZE, batch_wait_s: float = 0.02,
                  sweep_every_s: float = 60.0) -> None:
         self.address = BrokerAddress.parse(broker_url)
         self.db, self.clock, self.tz = db, clock, ZoneInfo(tz_name)
         self.instance, self.shared = instance, shared
         self.batch_size, self.batch_wait_s = batch_size, batch_wait_s
         self.queue: queue.Queue[Message | None] = queue.Queue(maxsize=QUEUE_SIZE)
+        self._queued_bytes = 0
+        self._room = threading.Condition()
         self.status_topic = f"inventory/ingest/{instance}/status"
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"inventory-ingest-{instance}",
                                   protocol=mqtt.MQTTv5, manual_ack=True)
@@ -97,7 +104,7 @@ class MqttIngest:
     def start(self) -> None:
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = SESSION_EXPIRY_S
-        props.ReceiveMaximum = 1000
+        props.ReceiveMaximum = RECEIVE_MAXIMUM
         self._consumer.start()
         self._sweeper.start()
         self.client.connect_async(self.address.host, self.address.port, keepalive=30, clean_start=False,
@@ -142,13 +149,34 @@ class MqttIngest:
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
         # Never raise here: an exception would kill paho's network thread.
         try:
-            self.queue.put(Message(msg.topic, bytes(msg.payload), msg.mid, msg.qos))
+            payload = bytes(msg.payload)
+            self._reserve(len(payload))
+            self.queue.put(Message(msg.topic, payload, msg.mid, msg.qos))
         except Exception:
             log.exception("mqtt ingest: could not enqueue a message on %s", msg.topic)
 
+    def _reserve(self, size: int) -> None:
+        """Wait until `size` more bytes fit in the queue's byte budget (a message larger than the
+        whole budget is let in alone)."""
+        with self._room:
+            self._room.wait_for(lambda: self._queued_bytes == 0 or self._queued_bytes + size <= QUEUE_BYTES)
+            self._queued_bytes += size
+
+    def _release(self, size: int) -> None:
+        with self._room:
+            self._queued_bytes -= size
+            self._room.notify_all()
+
+    def _take(self, timeout: float | None = None) -> Message | None:
+        """The next message off the queue (None: stop), its bytes given back to the budget."""
+        m = self.queue.get(timeout=timeout)
+        if m is not None:
+            self._release(len(m.payload))
+        return m
+
     def _consume(self) -> None:
         while True:
-            first = self.queue.get()
+            first = self._take()
             if first is None:
                 return
             batch = [first]
@@ -158,7 +186,7 @@ class MqttIngest:
             # become one huge transaction held in memory.
             while len(batch) < self.batch_size and size < BATCH_BYTES:
                 try:
-                    nxt = self.queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                    nxt = self._take(timeout=max(0.0, deadline - time.monotonic()))
                 except queue.Empty:
                     break
                 if nxt is None:
