@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..db.models import Balance, LedgerHead, Movement
 from ..db.uow import UnitOfWork
@@ -69,19 +70,16 @@ def apply_change(uow: UnitOfWork, ctx: Context, head: LedgerHead, change: Change
             )
         balance_after = result[0]
     else:
-        result = s.execute(
-            update(Balance)
-            .where(Balance.lot_id == change.lot_id, Balance.location_id == change.location_id)
-            .values(quantity=Balance.quantity + change.quantity, updated_at=ctx.now)
+        # One statement whether or not the lot already has a balance here.
+        insert = postgresql.insert if uow.dialect == "postgresql" else sqlite.insert
+        stmt = insert(Balance).values(lot_id=change.lot_id, location_id=change.location_id, item_id=change.item_id,
+                                      quantity=change.quantity, updated_at=ctx.now)
+        balance_after = s.execute(
+            stmt.on_conflict_do_update(index_elements=["lot_id", "location_id"],
+                                       set_={"quantity": Balance.quantity + stmt.excluded.quantity,
+                                             "updated_at": stmt.excluded.updated_at})
             .returning(Balance.quantity)
-        ).first()
-        if result is None:
-            s.add(Balance(lot_id=change.lot_id, location_id=change.location_id, item_id=change.item_id,
-                          quantity=change.quantity, updated_at=ctx.now))
-            s.flush()
-            balance_after = change.quantity
-        else:
-            balance_after = result[0]
+        ).scalar_one()
 
     fields: dict[str, Any] = {
         "id": head.last_id + 1, "kind": change.kind, "item_id": change.item_id, "lot_id": change.lot_id,
@@ -90,12 +88,13 @@ def apply_change(uow: UnitOfWork, ctx: Context, head: LedgerHead, change: Change
         "reference": change.reference,
     }
     digest = ledger.movement_hash(head.last_hash, fields)
+    # Appended with a plain INSERT (the row is never changed afterwards, so the session need not track
+    # it); the head stays an ORM object so a rolled-back savepoint expires and reloads it.
+    s.execute(Movement.__table__.insert(), [{**fields, "prev_hash": head.last_hash, "hash": digest}])  # type: ignore[attr-defined]
     movement = Movement(**fields, prev_hash=head.last_hash, hash=digest)
-    s.add(movement)
     head.last_id = movement.id
     head.last_hash = digest
     head.row_count += 1
-    s.flush()
     return movement
 
 
