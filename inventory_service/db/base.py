@@ -19,6 +19,14 @@ NAMING_CONVENTION = {
 }
 
 
+def sqlite_instant(value: datetime) -> str:
+    """The text a UTCDateTime is stored as on SQLite: naive UTC, always six fraction digits (the
+    format of SQLAlchemy's SQLite DATETIME), so every row compares and sorts as text."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given for a UTCDateTime column")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """An instant stored in UTC and always returned timezone-aware.
 
@@ -43,6 +51,27 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+    # SQLite keeps the instant as text ("YYYY-MM-DD HH:MM:SS.ffffff", naive UTC). The two methods
+    # below read and write that text directly with the C-implemented isoformat/fromisoformat, in the
+    # very format SQLAlchemy's own SQLite DATETIME uses (so old and new rows compare as text), instead
+    # of its regex parsing and strftime: timestamps are most of what the ingest reads and writes.
+
+    def bind_processor(self, dialect: Dialect) -> Any:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def process(value: datetime | None) -> str | None:
+            return None if value is None else sqlite_instant(value)
+        return process
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+
+        def process(value: str | None) -> datetime | None:
+            return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+        return process
 
 
 class Base(DeclarativeBase):

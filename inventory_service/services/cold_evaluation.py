@@ -135,7 +135,8 @@ def _windows(uow: UnitOfWork, ctx: Context, starts: dict[int, datetime],
     out = {u: _Window(start) for u, start in starts.items()}
     reach = {u: s - caps[u] for u, s in starts.items()}
     for low, _, ids in _buckets(reach):
-        for unit_id, ts, temp_c in uow.session.execute(
+        # Through the connection (Core): plain rows, without the ORM's per-row loading machinery.
+        for unit_id, ts, temp_c in uow.session.connection().execute(
                 select(Reading.storage_unit_id, Reading.ts, Reading.temp_c)
                 .where(among(uow, Reading.storage_unit_id, ids), Reading.ts >= low, Reading.ts <= ctx.now)
                 .order_by(Reading.storage_unit_id, Reading.ts, Reading.id)):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, cast, func, select, update
@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from devices.mqtt import TemperatureReading
 
+from ..db.base import sqlite_instant
 from ..db.models import Reading, RejectedInput, Sensor, SensorAssignment, SeqGap
 from ..db.sets import among
 from ..db.uow import UnitOfWork
@@ -45,12 +46,6 @@ def _insert_new(uow: UnitOfWork, rows: list[dict[str, Any]]) -> list[Any]:
     return _insert_new_sqlite(uow, rows)
 
 
-def _sqlite_instant(value: datetime) -> str:
-    """The text SQLAlchemy stores for a UTCDateTime on SQLite (naive UTC, always six fraction digits),
-    so rows written here compare and sort with every other row."""
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-
-
 def _insert_new_sqlite(uow: UnitOfWork, rows: list[dict[str, Any]]) -> list[Any]:
     """SQLite: a writer holds the database's only write lock from its first statement (BEGIN
     IMMEDIATE, db.engine), so the (sensor_id, seq) pairs already stored can be looked up first and
@@ -74,8 +69,8 @@ def _insert_new_sqlite(uow: UnitOfWork, rows: list[dict[str, Any]]) -> list[Any]
             continue
         stored.add(key)  # the same reading twice in one batch is stored once
         new.append((r["sensor_id"], r["seq"], r["ts"], r["storage_unit_id"]))
-        params.append((r["sensor_id"], r["seq"], _sqlite_instant(r["ts"]), r["temp_c"], r["battery_pct"],
-                       r["door_open"], r["storage_unit_id"], _sqlite_instant(r["received_at"])))
+        params.append((r["sensor_id"], r["seq"], sqlite_instant(r["ts"]), r["temp_c"], r["battery_pct"],
+                       r["door_open"], r["storage_unit_id"], sqlite_instant(r["received_at"])))
     if params:
         conn.exec_driver_sql(_SQLITE_INSERT, params)
     return new
