@@ -24,7 +24,9 @@ def sqlite_instant(value: datetime) -> str:
     format of SQLAlchemy's SQLite DATETIME), so every row compares and sorts as text."""
     if value.tzinfo is None:
         raise ValueError("naive datetime given for a UTCDateTime column")
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
 class UTCDateTime(TypeDecorator[datetime]):

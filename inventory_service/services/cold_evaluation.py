@@ -139,7 +139,7 @@ def _windows(uow: UnitOfWork, ctx: Context, starts: dict[int, datetime],
         for unit_id, ts, temp_c in uow.session.connection().execute(
                 select(Reading.storage_unit_id, Reading.ts, Reading.temp_c)
                 .where(among(uow, Reading.storage_unit_id, ids), Reading.ts >= low, Reading.ts <= ctx.now)
-                .order_by(Reading.storage_unit_id, Reading.ts, Reading.id)):
+                .order_by(Reading.storage_unit_id, Reading.ts, Reading.id)).all():  # fetchall: one call
             w = out[unit_id]
             if ts >= w.start:
                 w.rows.append((ts, temp_c))
