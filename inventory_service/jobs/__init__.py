@@ -83,8 +83,10 @@ JOBS: tuple[Job, ...] = (
     Job("expiry_horizons", lambda s: CronTrigger(hour=6, minute=0, timezone=_tz(s)),
         _in_tx(lambda uow, ctx, s: expiry.horizon_alerts(uow, ctx, s.expiry_horizons_days)),
         "alerts at 90/60/30 days before expiry"),
-    Job("reorder_check", lambda s: IntervalTrigger(hours=1), lambda db, ctx, s: reorder_check(db, ctx),
-        "re-check par levels as lots near expiry"),
+    # At :05 every hour, so the day's first run follows the midnight expiry sweep and reorder
+    # suggestions read today's stored figures again within minutes of the date changing.
+    Job("reorder_check", lambda s: CronTrigger(minute=5, timezone=_tz(s)), lambda db, ctx, s: reorder_check(db, ctx),
+        "re-check par levels as lots near expiry; store today's figures"),
     Job("no_data_check", lambda s: IntervalTrigger(minutes=1),
         _in_tx(lambda uow, ctx, s: len(cold_evaluation.sweep_no_data(uow, ctx))), "silent sensors"),
     Job("maintenance_due", lambda s: IntervalTrigger(minutes=5), _in_tx(_maintenance),
@@ -96,4 +98,4 @@ JOBS: tuple[Job, ...] = (
 )
 
 #: Jobs run once at start-up too, so a scheduler that was down at midnight catches up (misfire).
-RUN_AT_START = ("expiry_sweep", "expiry_horizons", "maintenance_due", "no_data_check")
+RUN_AT_START = ("expiry_sweep", "expiry_horizons", "reorder_check", "maintenance_due", "no_data_check")
