@@ -27,23 +27,17 @@ least the programmed time.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import random
 import re
-import select
-import socket
 import sys
-import time
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
-
 from .fridge.cli import parse_broker
+from .mqtt_device import MqttDevice
 
 ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 LOW_TEMPERATURE = "low_temperature"
@@ -174,7 +168,7 @@ class Summary:
                 f"seq {self.first_seq}..{self.last_seq}, {'killed (Last Will)' if self.killed else 'clean disconnect'}")
 
 
-class SimulatedAutoclave:
+class SimulatedAutoclave(MqttDevice):
     """An autoclave on the wire. `run(n)` reports its next n cycles and advances its counter and seq;
     `replay(cycles)` sends given cycles again (a device re-sending after a lost PUBACK)."""
 
@@ -191,20 +185,17 @@ class SimulatedAutoclave:
             raise ValueError("start_cycle and seq_start must be >= 0")
         if fail_every is not None and fail_every < 1:
             raise ValueError("fail_every must be >= 1")
-        self.device_id, self.host, self.port = device_id, broker_host, port
-        self.username, self.password, self.tls = username, password, tls
+        super().__init__(host=broker_host, port=port, username=username, password=password, tls=tls,
+                         keepalive=keepalive, client_id=client_id or f"autoclave-{device_id}", timeout_s=timeout_s,
+                         status_topic=f"equipment/{device_id}/status")
+        self.device_id = device_id
         self.cycle = start_cycle  # lifetime counter: the number of the last cycle run
         self.seq = start_cycle if seq_start is None else seq_start  # the next message's seq
         self.fail_every, self.fail_at = fail_every, frozenset(fail_at)
         self.seed = seed if seed is not None else zlib.crc32(device_id.encode())
         self.interval, self.programs = timedelta(minutes=interval_min), tuple(programs)
-        self.keepalive, self.timeout_s = keepalive, timeout_s
-        self.client_id = client_id or f"autoclave-{device_id}"
         self.cycle_topic = f"equipment/{device_id}/cycle"
-        self.status_topic = f"equipment/{device_id}/status"
         self.summary = Summary()
-        self._client: mqtt.Client | None = None
-        self._connack: object = None
 
     def series(self, count: int, end: datetime | None = None) -> list[Cycle]:
         """The next `count` cycles (last one at `end`, default now) without sending or advancing anything."""
@@ -231,63 +222,6 @@ class SimulatedAutoclave:
             self.close()
         return self.summary
 
-    # -- connection -------------------------------------------------------------------------------------
-    def __enter__(self) -> SimulatedAutoclave:
-        self.connect()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @property
-    def connected(self) -> bool:
-        return self._client is not None and self._client.socket() is not None
-
-    def connect(self) -> None:
-        """Connect with the Last Will `offline` (retained), then publish `online` (retained) and wait for it."""
-        if self.connected:
-            return
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id, reconnect_on_failure=False)
-        if self.username:
-            client.username_pw_set(self.username, self.password)
-        if self.tls:
-            client.tls_set()
-        client.will_set(self.status_topic, "offline", qos=1, retain=True)
-        self._connack = None
-        client.on_connect = lambda _c, _u, _f, reason, _p: setattr(self, "_connack", reason)
-        self._client = client
-        try:
-            client.connect(self.host, self.port, keepalive=self.keepalive)
-            self._pump(lambda: self._connack is not None, "CONNACK")
-            if getattr(self._connack, "is_failure", False):
-                raise ConnectionError(f"broker refused the connection: {self._connack}")
-            self._publish(self.status_topic, b"online", retain=True)
-        except BaseException:
-            self.kill()
-            raise
-
-    def close(self) -> None:
-        """Clean end: `offline` (retained), then DISCONNECT; the broker discards the Will."""
-        client = self._client
-        if client is None:
-            return
-        try:
-            if self.connected:
-                self._publish(self.status_topic, b"offline", retain=True)
-                client.disconnect()
-                self._pump(lambda: client.socket() is None, "the socket to close", timeout=2.0)
-        finally:
-            self.kill()
-
-    def kill(self) -> None:
-        """Drop the link without DISCONNECT (power cut): the broker publishes the Will `offline`."""
-        client, self._client = self._client, None
-        sock = client.socket() if client is not None else None
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
-
     # -- publishing -------------------------------------------------------------------------------------
     def publish(self, c: Cycle) -> None:
         """One cycle, QoS 1, not retained; returns once the broker acknowledged it."""
@@ -300,39 +234,6 @@ class SimulatedAutoclave:
         s.first_cycle = c.cycle if s.first_cycle is None else s.first_cycle
         s.last_seq, s.last_cycle = c.seq, c.cycle
         self.cycle, self.seq = max(self.cycle, c.cycle), max(self.seq, c.seq + 1)
-
-    def _publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
-        if self._client is None:
-            raise ConnectionError("not connected")
-        info = self._client.publish(topic, payload, qos=1, retain=retain)
-        if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_AGAIN):
-            raise ConnectionError(f"publish to {topic} failed: {mqtt.error_string(info.rc)}")
-        self._pump(info.is_published, f"PUBACK on {topic}")
-
-    def _pump(self, done: Callable[[], bool], what: str, timeout: float | None = None) -> None:
-        """Drive paho from this thread (no loop_start: no thread, no wake-up socket pair left open)."""
-        client = self._client
-        deadline = time.monotonic() + (self.timeout_s if timeout is None else timeout)
-        while not done():
-            sock = client.socket() if client is not None else None
-            if client is None or sock is None:
-                raise ConnectionError(f"connection lost waiting for {what}")
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"no {what} within the timeout")
-            pending = getattr(sock, "pending", lambda: 0)()
-            readable, writable, _ = select.select([sock], [sock] if client.want_write() else [], [],
-                                                  0 if pending else min(left, 0.5))
-            rc = MQTTErrorCode.MQTT_ERR_SUCCESS
-            if readable or pending:
-                rc = client.loop_read()
-            if writable and rc == MQTTErrorCode.MQTT_ERR_SUCCESS:
-                rc = client.loop_write()
-            if rc == MQTTErrorCode.MQTT_ERR_SUCCESS:
-                rc = client.loop_misc()
-            if rc != MQTTErrorCode.MQTT_ERR_SUCCESS and not done():
-                raise ConnectionError(f"waiting for {what}: {mqtt.error_string(rc)}")
-
 
 # -- `python -m firmware_sim autoclave ...` (entry `autoclave` of firmware_sim.__main__) -----------------
 def _cycle_numbers(text: str) -> set[int]:

@@ -16,16 +16,12 @@ from __future__ import annotations
 
 import contextlib
 import re
-import select
-import socket
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
-
+from ..mqtt_device import MqttDevice
 from .model import FridgeModel
 from .series import BUFFER_SIZE, Batch, Reading, Scenario, Tick, generate, ticks
 
@@ -59,7 +55,7 @@ def default_start(count: int, interval: timedelta, speed: float, now: datetime |
     return now - max(0, count - 1) * interval * factor
 
 
-class SimulatedFridge:
+class SimulatedFridge(MqttDevice):
     def __init__(self, sensor_id: str, broker_host: str = "127.0.0.1", port: int = 1883,
                  username: str | None = None, password: str | None = None, *, interval_s: float = 300,
                  start: datetime | None = None, speed: float = 0.0, tls: bool = False, keepalive: int = 30,
@@ -70,73 +66,14 @@ class SimulatedFridge:
             raise ValueError("interval_s must be > 0 and speed >= 0")
         if start is not None and start.tzinfo is None:
             raise ValueError("start must carry a time zone")
-        self.sensor_id, self.host, self.port = sensor_id, broker_host, port
-        self.username, self.password, self.tls = username, password, tls
+        super().__init__(host=broker_host, port=port, username=username, password=password, tls=tls,
+                         keepalive=keepalive, client_id=client_id or f"fridge-{sensor_id}", timeout_s=timeout_s,
+                         status_topic=f"coldchain/{sensor_id}/status")
+        self.sensor_id = sensor_id
         self.interval, self.start, self.speed = timedelta(seconds=interval_s), start, speed
-        self.keepalive, self.timeout_s, self.buffer_size = keepalive, timeout_s, buffer_size
-        self.client_id = client_id or f"fridge-{sensor_id}"
+        self.buffer_size = buffer_size
         self.reading_topic = f"coldchain/{sensor_id}/reading"
-        self.status_topic = f"coldchain/{sensor_id}/status"
         self.summary = Summary()
-        self._client: mqtt.Client | None = None
-        self._connack: object = None
-
-    # -- connection -------------------------------------------------------------------------------------
-    def __enter__(self) -> SimulatedFridge:
-        self.connect()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @property
-    def connected(self) -> bool:
-        return self._client is not None and self._client.socket() is not None
-
-    def connect(self) -> None:
-        """Connect with the Last Will set, then publish `online` (retained) and wait for its PUBACK."""
-        if self.connected:
-            return
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id, reconnect_on_failure=False)
-        if self.username:
-            client.username_pw_set(self.username, self.password)
-        if self.tls:
-            client.tls_set()
-        client.will_set(self.status_topic, "offline", qos=1, retain=True)
-        self._connack = None
-        client.on_connect = lambda _c, _u, _f, reason, _p: setattr(self, "_connack", reason)
-        self._client = client
-        try:
-            client.connect(self.host, self.port, keepalive=self.keepalive)
-            self._pump(lambda: self._connack is not None, "CONNACK")
-            if getattr(self._connack, "is_failure", False):
-                raise ConnectionError(f"broker refused the connection: {self._connack}")
-            self._publish(self.status_topic, b"online", retain=True)
-        except BaseException:
-            self.kill()
-            raise
-
-    def close(self) -> None:
-        """Clean end: `offline` (retained), then DISCONNECT; the Will is discarded."""
-        client = self._client
-        if client is None:
-            return
-        try:
-            if self.connected:
-                self._publish(self.status_topic, b"offline", retain=True)
-                client.disconnect()
-                self._pump(lambda: client.socket() is None, "the socket to close", timeout=2.0)
-        finally:
-            self.kill()
-
-    def kill(self) -> None:
-        """End without DISCONNECT, like a logger losing power or its network: the broker publishes the Will."""
-        client, self._client = self._client, None
-        sock = client.socket() if client is not None else None
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
 
     # -- publishing -------------------------------------------------------------------------------------
     def publish(self, batch: Batch) -> None:
@@ -193,14 +130,6 @@ class SimulatedFridge:
         return self.summary
 
     # -- driving paho from this thread ------------------------------------------------------------------
-    def _publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
-        if self._client is None:
-            raise ConnectionError("not connected")
-        info = self._client.publish(topic, payload, qos=1, retain=retain)
-        if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_AGAIN):
-            raise ConnectionError(f"publish to {topic} failed: {mqtt.error_string(info.rc)}")
-        self._pump(info.is_published, f"PUBACK on {topic}")
-
     def _idle_until(self, deadline: float) -> None:
         """Wait on the wall clock while answering the broker (keepalive) if connected."""
         while (left := deadline - time.monotonic()) > 0:
@@ -210,25 +139,3 @@ class SimulatedFridge:
             else:
                 time.sleep(min(left, 1.0))
 
-    def _pump(self, done: Callable[[], bool], what: str, timeout: float | None = None) -> None:
-        client = self._client
-        deadline = time.monotonic() + (self.timeout_s if timeout is None else timeout)
-        while not done():
-            sock = client.socket() if client is not None else None
-            if sock is None:
-                raise ConnectionError(f"connection lost waiting for {what}")
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"no {what} within the timeout")
-            pending = getattr(sock, "pending", lambda: 0)()
-            readable, writable, _ = select.select([sock], [sock] if client.want_write() else [], [],
-                                                  0 if pending else min(left, 0.5))
-            rc = MQTTErrorCode.MQTT_ERR_SUCCESS
-            if readable or pending:
-                rc = client.loop_read()
-            if writable and rc == MQTTErrorCode.MQTT_ERR_SUCCESS:
-                rc = client.loop_write()
-            if rc == MQTTErrorCode.MQTT_ERR_SUCCESS:
-                rc = client.loop_misc()
-            if rc != MQTTErrorCode.MQTT_ERR_SUCCESS and not done():
-                raise ConnectionError(f"waiting for {what}: {mqtt.error_string(rc)}")
