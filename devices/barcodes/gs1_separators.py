@@ -49,8 +49,16 @@ def _value_pattern(ai: GS1ApplicationIdentifier) -> re.Pattern[str]:
 
 
 def _ai_at(data: str, pos: int) -> GS1ApplicationIdentifier | None:
+    return _ai_of_prefix(data[pos : pos + 4])
+
+
+@functools.lru_cache(maxsize=16_384)
+def _ai_of_prefix(prefix: str) -> GS1ApplicationIdentifier | None:
+    # biip looks an AI up by scanning its whole table; the search below asks at every position of
+    # every candidate reading, so the answer per 4-character prefix is remembered (10,000 at most
+    # for digits; other prefixes are rare and bounded by the cache size).
     try:
-        return GS1ApplicationIdentifier.extract(data[pos : pos + 4])
+        return GS1ApplicationIdentifier.extract(prefix)
     except ParseError:
         return None
 

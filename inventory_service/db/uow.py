@@ -39,6 +39,7 @@ class UnitOfWork:
     def __init__(self, session: Session) -> None:
         self.session = session
         self._once: dict[Hashable, tuple[Any, Any]] = {}
+        self._pending: dict[Hashable, tuple[Callable[[list[Any]], None], list[Any]]] = {}
 
     def __enter__(self) -> UnitOfWork:
         return self
@@ -51,8 +52,31 @@ class UnitOfWork:
         self.session.close()
 
     def commit(self) -> None:
+        """Run the work deferred with `before_commit`, then commit: all in one transaction."""
+        self.settle()
         self.session.commit()
         self._once.clear()
+
+    def before_commit(self, key: Hashable, item: T, run: Callable[[list[T]], None]) -> None:
+        """Collect `item` under `key` and call `run(items)` once, just before this transaction
+        commits, with every item collected (the `run` given last is the one called). Work that only
+        depends on the transaction's final state, such as re-checking the par levels a batch of
+        movements touched, then runs once and set-based instead of after every change.
+
+        Collected items survive a savepoint rollback, so `run` must be safe to call for changes that
+        were rolled back (a recomputation from what is stored is).
+        """
+        items = self._pending[key][1] if key in self._pending else []
+        items.append(item)
+        self._pending[key] = (run, items)
+
+    def settle(self) -> None:
+        """Run the deferred work now; readers of what it maintains call this first. Work deferred
+        while it runs runs too."""
+        while self._pending:
+            key = next(iter(self._pending))
+            run, items = self._pending.pop(key)
+            run(items)
 
     def once(self, key: Hashable, load: Callable[[], T]) -> T:
         """`load()` at most once per transaction, for rows this transaction locked (SELECT ... FOR

@@ -136,7 +136,17 @@ class ScannerIngest:
             return
 
     def record_many(self, frames: list[ScanFrame]) -> list[int]:
-        """Record frames in order, in one transaction; all or none are committed."""
+        """Record frames in order, in one transaction; all or none are committed.
+
+        The first pass runs the stock actions without a savepoint each (scans.record); if one of
+        them is refused, that pass is rolled back and the batch recorded again with savepoints.
+        """
+        try:
+            return self._record_many(frames, savepoints=False)
+        except scans.NeedsSavepoint:
+            return self._record_many(frames, savepoints=True)
+
+    def _record_many(self, frames: list[ScanFrame], *, savepoints: bool) -> list[int]:
         ids = []
         with self.db.unit_of_work() as uow:
             # Take the ledger head up front, outside the per-scan savepoints, so the batch locks it
@@ -146,8 +156,7 @@ class ScannerIngest:
                 ctx = self._context(frame.scanner_id)
                 parsed = parse_scan(frame.text, today=ctx.today)
                 scan = scans.record(uow, ctx, frame.scanner_id, parsed, rejected=frame.rejected,
-                                    rereads_before=frame.suppressed_duplicates)
-                uow.session.flush()
+                                    rereads_before=frame.suppressed_duplicates, savepoints=savepoints)
                 ids.append(scan.id)
             uow.commit()
         return ids

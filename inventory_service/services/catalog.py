@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import lazyload
 
 from devices.barcodes.gtin import to_gtin14
 
@@ -101,20 +101,37 @@ def add_identifier(uow: UnitOfWork, item: Item, *, gtin: str | None = None, hibc
     uow.session.flush()
 
 
-def find_item(uow: UnitOfWork, *, gtin: str | None = None, hibc_code: str | None = None) -> Item | None:
+@dataclass(frozen=True)
+class ItemRef:
+    """What the scan path needs of an item."""
+
+    id: int
+    name: str
+
+
+def _item_by(codes: Any, column: str) -> Any:
+    items = Item.__table__
+    return (select(items.c.id, items.c.name).join(codes, codes.c.item_id == items.c.id)
+            .where(codes.c[column] == bindparam("code")))
+
+
+_ITEM_BY_GTIN = _item_by(ItemGtin.__table__, "gtin")
+_ITEM_BY_HIBC = _item_by(ItemHibc.__table__, "code")
+
+
+def find_item(uow: UnitOfWork, *, gtin: str | None = None, hibc_code: str | None = None) -> ItemRef | None:
     """The item a label names, by GTIN or HIBC code; None when nobody has mapped it yet."""
-    # One query on the scan path (hot): the item by its code, without loading its code lists.
+    # One plain query on the scan path (hot): the item's id and name by its code, no ORM object.
     if gtin is not None:
         normalised = _gtin14(gtin)
         if normalised is None:
             return None
-        q = select(Item).join(ItemGtin, ItemGtin.item_id == Item.id).where(ItemGtin.gtin == normalised)
+        row = uow.session.execute(_ITEM_BY_GTIN, {"code": normalised}).first()
     elif hibc_code is not None:
-        q = select(Item).join(ItemHibc, ItemHibc.item_id == Item.id).where(
-            ItemHibc.code == hibc_code.lstrip("+").upper())
+        row = uow.session.execute(_ITEM_BY_HIBC, {"code": hibc_code.lstrip("+").upper()}).first()
     else:
         return None
-    return uow.session.scalar(q.options(lazyload(Item.gtins), lazyload(Item.hibc_codes)))
+    return ItemRef(row[0], row[1]) if row is not None else None
 
 
 def get_item(uow: UnitOfWork, item_id: int) -> Item:

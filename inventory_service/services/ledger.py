@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..db.models import Balance, LedgerHead, Movement
@@ -28,10 +28,12 @@ def lock_head(uow: UnitOfWork) -> LedgerHead:
     return uow.once("ledger_head", lambda: _select_head(uow))
 
 
+_LOCK_HEAD = (select(LedgerHead).where(LedgerHead.id == HEAD_ID).with_for_update()
+              .execution_options(populate_existing=True))
+
+
 def _select_head(uow: UnitOfWork) -> LedgerHead:
-    head = uow.session.scalar(
-        select(LedgerHead).where(LedgerHead.id == HEAD_ID).with_for_update().execution_options(populate_existing=True)
-    )
+    head = uow.session.scalar(_LOCK_HEAD)
     if head is None:
         raise RuntimeError("ledger head row missing: run `inventory-service db upgrade`")
     return head
@@ -48,6 +50,30 @@ class Change:
     reference: str | None = None
 
 
+# Built once: these run for every movement, and a statement object reused with bound values skips
+# building the construct and its cache key each time.
+_BALANCES = Balance.__table__
+_DECREASE = (
+    update(_BALANCES)
+    .where(_BALANCES.c.lot_id == bindparam("b_lot"), _BALANCES.c.location_id == bindparam("b_loc"),
+           _BALANCES.c.quantity >= bindparam("b_take"))
+    .values(quantity=_BALANCES.c.quantity - bindparam("b_take"), updated_at=bindparam("b_now"))
+    .returning(_BALANCES.c.quantity)
+)
+
+
+def _increase(insert: Callable[[Any], Any]) -> Any:
+    stmt = insert(_BALANCES)
+    return (stmt.on_conflict_do_update(index_elements=["lot_id", "location_id"],
+                                       set_={"quantity": _BALANCES.c.quantity + stmt.excluded.quantity,
+                                             "updated_at": stmt.excluded.updated_at})
+            .returning(_BALANCES.c.quantity))
+
+
+_INCREASE = {"postgresql": _increase(postgresql.insert), "sqlite": _increase(sqlite.insert)}
+_INSERT_MOVEMENT = Movement.__table__.insert()  # type: ignore[attr-defined]
+
+
 def apply_change(uow: UnitOfWork, ctx: Context, head: LedgerHead, change: Change) -> Movement:
     """Change one balance and append its movement. The balance can never go below zero:
 
@@ -56,13 +82,8 @@ def apply_change(uow: UnitOfWork, ctx: Context, head: LedgerHead, change: Change
     """
     s = uow.session
     if change.quantity < 0:
-        result = s.execute(
-            update(Balance)
-            .where(Balance.lot_id == change.lot_id, Balance.location_id == change.location_id,
-                   Balance.quantity >= -change.quantity)
-            .values(quantity=Balance.quantity + change.quantity, updated_at=ctx.now)
-            .returning(Balance.quantity)
-        ).first()
+        result = s.execute(_DECREASE, {"b_lot": change.lot_id, "b_loc": change.location_id,
+                                       "b_take": -change.quantity, "b_now": ctx.now}).first()
         if result is None:
             raise InsufficientStock(
                 f"lot {change.lot_id} has fewer than {-change.quantity} at location {change.location_id}",
@@ -71,15 +92,9 @@ def apply_change(uow: UnitOfWork, ctx: Context, head: LedgerHead, change: Change
         balance_after = result[0]
     else:
         # One statement whether or not the lot already has a balance here.
-        insert = postgresql.insert if uow.dialect == "postgresql" else sqlite.insert
-        stmt = insert(Balance).values(lot_id=change.lot_id, location_id=change.location_id, item_id=change.item_id,
-                                      quantity=change.quantity, updated_at=ctx.now)
-        balance_after = s.execute(
-            stmt.on_conflict_do_update(index_elements=["lot_id", "location_id"],
-                                       set_={"quantity": Balance.quantity + stmt.excluded.quantity,
-                                             "updated_at": stmt.excluded.updated_at})
-            .returning(Balance.quantity)
-        ).scalar_one()
+        balance_after = s.execute(_INCREASE[uow.dialect], {
+            "lot_id": change.lot_id, "location_id": change.location_id, "item_id": change.item_id,
+            "quantity": change.quantity, "updated_at": ctx.now}).scalar_one()
 
     fields: dict[str, Any] = {
         "id": head.last_id + 1, "kind": change.kind, "item_id": change.item_id, "lot_id": change.lot_id,
@@ -90,7 +105,7 @@ def apply_change(uow: UnitOfWork, ctx: Context, head: LedgerHead, change: Change
     digest = ledger.movement_hash(head.last_hash, fields)
     # Appended with a plain INSERT (the row is never changed afterwards, so the session need not track
     # it); the head stays an ORM object so a rolled-back savepoint expires and reloads it.
-    s.execute(Movement.__table__.insert(), [{**fields, "prev_hash": head.last_hash, "hash": digest}])  # type: ignore[attr-defined]
+    s.execute(_INSERT_MOVEMENT, {**fields, "prev_hash": head.last_hash, "hash": digest})
     movement = Movement(**fields, prev_hash=head.last_hash, hash=digest)
     head.last_id = movement.id
     head.last_hash = digest

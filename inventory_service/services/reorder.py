@@ -6,7 +6,21 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, Select, Text, and_, case, cast, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Select,
+    Text,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.exc import IntegrityError
 
 from ..db.models import Alert, Balance, Item, Location, Lot, Movement, ParLevel
@@ -150,6 +164,26 @@ def check(uow: UnitOfWork, ctx: Context, item_id: int, location_id: int) -> None
     _store(uow, ctx, par, int(usable), int(hold), None, alert_known=False)
 
 
+def check_later(uow: UnitOfWork, ctx: Context, item_id: int, location_id: int) -> None:
+    """`check` the par level of (item, location) just before the transaction commits, together with
+    every other pair its movements touched: a batch of scans then costs one query for all of them
+    (none more when the pairs have no par level) instead of one or more per movement. The figures
+    and the alert still commit or roll back with the movements."""
+    uow.before_commit("reorder_check", (item_id, location_id), lambda pairs: check_pairs(uow, ctx, pairs))
+
+
+_PARS = ParLevel.__table__
+_PAR_IDS_OF_PAIRS = (select(_PARS.c.id)
+                     .where(tuple_(_PARS.c.item_id, _PARS.c.location_id).in_(bindparam("pairs", expanding=True)))
+                     .order_by(_PARS.c.id))
+
+
+def check_pairs(uow: UnitOfWork, ctx: Context, pairs: Sequence[tuple[int, int]]) -> int:
+    """`check` the par levels of these (item, location) pairs, set-based; returns how many exist."""
+    ids = list(uow.session.scalars(_PAR_IDS_OF_PAIRS, {"pairs": sorted(set(pairs))}))
+    return check_all(uow, ctx, ids) if ids else 0
+
+
 def check_lot(uow: UnitOfWork, ctx: Context, lot_id: int) -> None:
     """A lot's status changed (hold, recall, release...): re-check every place it has stock."""
     pairs = uow.session.execute(select(Balance.item_id, Balance.location_id).where(Balance.lot_id == lot_id)
@@ -165,6 +199,7 @@ def suggestions(uow: UnitOfWork, ctx: Context, *, location_id: int | None = None
     whose figures are stale; 30-day usage is summed only for the par levels that may be listed.
     Four queries whatever the number of par levels.
     """
+    uow.settle()  # par-level checks this transaction deferred (check_later) first
     today = ctx.today
     stale = _stale(today)
     candidate = or_(stale, ParLevel.usable_quantity <= ParLevel.reorder_point)

@@ -11,23 +11,29 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from devices.barcodes import ScanData
 
-from ..db.models import CountLine, Item, Lot, Scan, Scanner
+from ..db.models import CountLine, Item, Lot, Scan
 from ..db.uow import UnitOfWork
 from ..domain import fefo
 from ..domain.errors import Conflict, DomainError, NotFound
 from ..domain.station import Act, Label, Mode, NewState, Reject, decide
 from . import catalog, stock
+from .catalog import ItemRef
 from .context import Context
 from .pagination import Page, page_by_id
-from .stations import get_scanner, location_by_code, state_of, store_state
+from .stations import Station, get_scanner, location_by_code, lock_station, save_state, state_of
 
 OUTCOMES = ("applied", "command", "rejected", "pending")
 #: Reasons the serial reader gives for frames it refused itself (devices.serial.framing).
 READER_REJECTIONS = ("too_long", "noise", "cut_by_port_loss", "cut_by_stop")
+
+
+_SCANS = Scan.__table__
+_SCAN_FIELDS = tuple(c.key for c in _SCANS.c if c.key != "id")
+_INSERT_SCAN = _SCANS.insert().returning(_SCANS.c.id)
 
 
 class ScanRejected(DomainError):
@@ -58,46 +64,60 @@ def label_of(parsed: ScanData) -> Label:
                  needs_confirmation=parsed.needs_confirmation)
 
 
+class NeedsSavepoint(Exception):
+    """Raised by `record(..., savepoints=False)` when a stock action was refused: the caller rolls the
+    transaction back and records the same frames again with savepoints (see `record`)."""
+
+
 def record(uow: UnitOfWork, ctx: Context, scanner_id: str, parsed: ScanData, *,
-           rejected: str | None = None, rereads_before: int = 0) -> Scan:
+           rejected: str | None = None, rereads_before: int = 0, savepoints: bool = True) -> Scan:
     """Store and act on one frame from `scanner_id`.
 
     `rejected` marks a frame the reader already refused (too long, noise, cut off by an unplug): it
     is stored with that reason and not acted on. `rereads_before` is the number of presentation
     re-reads of the station's previous frame that the reader suppressed: they are counted on that
     frame's row (`rereads`), so every frame that came in is accounted for.
+
+    A stock action runs in a savepoint, so an action refused half-way (say, the second lot of a FEFO
+    pick) leaves nothing behind but its rejected scan row. With `savepoints=False` (the scanner
+    ingest's batches) it runs without one, which saves two statements per scan, and a refused action
+    raises NeedsSavepoint instead of being recorded: the caller must then roll the whole transaction
+    back and record its frames again with savepoints. Refusals are the exception, so most batches
+    commit on the first pass.
     """
-    scanner = get_scanner(uow, scanner_id, lock=True)
+    station = lock_station(uow, scanner_id)
     if rereads_before:
         # The count refers to the previous frame the reader accepted, not to one it refused since.
-        previous = uow.session.scalar(select(Scan).where(
-            Scan.scanner_id == scanner_id,
-            or_(Scan.reason.is_(None), Scan.reason.not_in(READER_REJECTIONS))).order_by(Scan.id.desc()).limit(1))
-        if previous is not None:
-            previous.rereads += rereads_before
+        previous = (select(_SCANS.c.id).where(
+            _SCANS.c.scanner_id == scanner_id,
+            or_(_SCANS.c.reason.is_(None), _SCANS.c.reason.not_in(READER_REJECTIONS)))
+            .order_by(_SCANS.c.id.desc()).limit(1).scalar_subquery())
+        uow.session.execute(update(_SCANS).where(_SCANS.c.id == previous)
+                            .values(rereads=_SCANS.c.rereads + rereads_before))
     label = label_of(parsed)
-    scan = Scan(scanner_id=scanner.id, received_at=ctx.now, raw=escape_raw(parsed.raw), kind=parsed.kind,
+    scan = Scan(scanner_id=station.id, received_at=ctx.now, raw=escape_raw(parsed.raw), kind=parsed.kind,
                 symbology=parsed.symbology, gtin=parsed.gtin, hibc_code=label.hibc_code, lot_number=parsed.lot,
-                expiry=parsed.expiry, quantity=parsed.quantity, parsed=parsed.to_dict(), mode=scanner.mode,
-                location_id=scanner.location_id, target_location=scanner.target_location,
-                warnings=list(parsed.warnings), movement_ids=[], outcome="rejected", rereads=0)
+                expiry=parsed.expiry, quantity=parsed.quantity, parsed=parsed.to_dict(),
+                mode=station.state.mode.value, location_id=station.location_id,
+                target_location=station.state.target_location, warnings=list(parsed.warnings), movement_ids=[],
+                outcome="rejected", rereads=0)
     count_line: CountLine | None = None
     if rejected is not None:
         _reject(scan, rejected, f"frame refused by the reader ({rejected})")
     else:
-        decision = decide(state_of(scanner), label)
+        decision = decide(station.state, label)
         if isinstance(decision, Reject):
             _reject(scan, decision.reason, decision.message)
         elif isinstance(decision, NewState):
             scan.outcome, scan.message = "command", decision.note
             if decision.finish_count:
-                scan.movement_ids = _finish_count(uow, ctx, scanner)
-            store_state(scanner, decision.state, ctx)
+                scan.movement_ids = _finish_count(uow, ctx, station.id)
+            save_state(uow, ctx, station, decision.state)
         else:
-            count_line = _act(uow, ctx, scanner, scan, decision)
-    # The row is written once, with its outcome (the action runs first, in its own savepoint).
-    uow.session.add(scan)
-    uow.session.flush()
+            count_line = _act(uow, ctx, station, scan, decision, savepoints)
+    # The row is written once, with its outcome (the action runs first), by a plain INSERT: the
+    # session need not track a row the scan path never changes again.
+    scan.id = uow.session.execute(_INSERT_SCAN, {c: getattr(scan, c) for c in _SCAN_FIELDS}).scalar_one()
     if count_line is not None:
         count_line.scan_id = scan.id
         uow.session.add(count_line)
@@ -108,7 +128,7 @@ def _reject(scan: Scan, reason: str, message: str) -> None:
     scan.outcome, scan.reason, scan.message = "rejected", reason, message
 
 
-def _act(uow: UnitOfWork, ctx: Context, scanner: Scanner, scan: Scan, act: Act) -> CountLine | None:
+def _act(uow: UnitOfWork, ctx: Context, station: Station, scan: Scan, act: Act, savepoint: bool) -> CountLine | None:
     """Apply the scan's action; returns the count line to store once the scan has its id (count mode)."""
     # Once per code and batch transaction; a code mapped meanwhile applies from the next batch.
     item = uow.once(("item_by_code", act.label.gtin, act.label.hibc_code),
@@ -117,22 +137,28 @@ def _act(uow: UnitOfWork, ctx: Context, scanner: Scanner, scan: Scan, act: Act) 
     if item is None:
         scan.outcome, scan.reason = "pending", "unknown_gtin"
         scan.message = "no item has this code yet: a manager maps it (POST /api/v1/scans/<id>/resolve)"
-        store_state(scanner, act.state, ctx)  # the quantity went with this scan
+        save_state(uow, ctx, station, act.state)  # the quantity went with this scan
         return None
     scan.item_id = item.id
-    savepoint = uow.session.begin_nested()
-    try:
-        applied = _apply(uow, ctx, scan, item, act)
-        savepoint.commit()
-    except DomainError as exc:
-        savepoint.rollback()
-        _reject(scan, exc.code, exc.message)
-        return None
+    if not savepoint:
+        try:
+            applied = _apply(uow, ctx, scan, item, act)
+        except DomainError as exc:
+            raise NeedsSavepoint(exc.code) from exc
+    else:
+        nested = uow.session.begin_nested()
+        try:
+            applied = _apply(uow, ctx, scan, item, act)
+            nested.commit()
+        except DomainError as exc:
+            nested.rollback()
+            _reject(scan, exc.code, exc.message)
+            return None
     scan.outcome, scan.lot_id = "applied", applied.lot_id
     scan.movement_ids = applied.movement_ids
     scan.warnings = [*scan.warnings, *applied.warnings]
     scan.message = f"{act.mode.value} {act.quantity} {item.name}"
-    store_state(scanner, act.state, ctx)
+    save_state(uow, ctx, station, act.state)
     return applied.count_line
 
 
@@ -144,20 +170,19 @@ class Applied:
     count_line: CountLine | None = None  # count mode: stored with the scan's id by the caller
 
 
-def _apply(uow: UnitOfWork, ctx: Context, scan: Scan, item: Item, act: Act) -> Applied:
+def _apply(uow: UnitOfWork, ctx: Context, scan: Scan, item: Item | ItemRef, act: Act) -> Applied:
     """Apply `act` for `scan` at the location the station had when it was scanned."""
     loc = scan.location_id
     label, qty = act.label, act.quantity
     if act.mode is Mode.RECEIVE:
-        lot = _receiving_lot(uow, ctx, item, label.lot, label.expiry)
-        _, ms = stock.receive(uow, ctx, item_id=item.id, location_id=loc, lot_number=lot.lot_number,
-                              expiry=lot.expiry, quantity=qty, lot=lot)
-        return Applied([m.id for m in ms], lot.id)
+        lot_id = _receiving_lot(uow, ctx, item, label.lot, label.expiry)
+        ms = stock.receive_into(uow, ctx, item_id=item.id, location_id=loc, lot_id=lot_id, quantity=qty)
+        return Applied([m.id for m in ms], lot_id)
     if act.mode is Mode.COUNT:
-        lot = _receiving_lot(uow, ctx, item, label.lot, label.expiry)
-        line = CountLine(scanner_id=scan.scanner_id, location_id=loc, item_id=item.id, lot_id=lot.id,
+        lot_id = _receiving_lot(uow, ctx, item, label.lot, label.expiry)
+        line = CountLine(scanner_id=scan.scanner_id, location_id=loc, item_id=item.id, lot_id=lot_id,
                          quantity=qty, closed=False)
-        return Applied([], lot.id, count_line=line)
+        return Applied([], lot_id, count_line=line)
     lot_id = _existing_lot(uow, item, label.lot, label.expiry).id if label.lot else None
     if act.mode is Mode.CONSUME:
         warnings = _fefo_warning(uow, ctx, item.id, loc, lot_id) if lot_id else []
@@ -171,17 +196,18 @@ def _apply(uow: UnitOfWork, ctx: Context, scan: Scan, item: Item, act: Act) -> A
     return Applied([m.id for m in ms], lot_id)
 
 
-def _receiving_lot(uow: UnitOfWork, ctx: Context, item: Item, lot_number: str | None, expiry: date | None) -> Lot:
-    """The label's lot, created on first sight. A label without an expiry reuses the one lot of that
+def _receiving_lot(uow: UnitOfWork, ctx: Context, item: Item | ItemRef, lot_number: str | None,
+                   expiry: date | None) -> int:
+    """Id of the label's lot, created on first sight. A label without an expiry reuses the one lot of that
     number and never erases its stored expiry; without any such lot it is refused."""
     if not lot_number:
         raise ScanRejected("the label carries no lot number", code="missing_lot")
     if expiry is not None:
-        return stock.find_or_create_lot(uow, ctx, item.id, lot_number, expiry)
-    return _existing_lot(uow, item, lot_number, None, missing="missing_expiry")
+        return stock.find_or_create_lot_id(uow, ctx, item.id, lot_number, expiry)
+    return _existing_lot(uow, item, lot_number, None, missing="missing_expiry").id
 
 
-def _existing_lot(uow: UnitOfWork, item: Item, lot_number: str | None, expiry: date | None,
+def _existing_lot(uow: UnitOfWork, item: Item | ItemRef, lot_number: str | None, expiry: date | None,
                   missing: str = "unknown_lot") -> Lot:
     q = select(Lot).where(Lot.item_id == item.id, Lot.lot_number == lot_number)
     if expiry is not None:
@@ -206,9 +232,9 @@ def _fefo_warning(uow: UnitOfWork, ctx: Context, item_id: int, location_id: int,
     return [f"fefo_sooner_lot:{sooner.lot_number if sooner else usable[0].lot_id}"]
 
 
-def _finish_count(uow: UnitOfWork, ctx: Context, scanner: Scanner) -> list[int]:
+def _finish_count(uow: UnitOfWork, ctx: Context, scanner_id: str) -> list[int]:
     """#DONE: one count movement per lot counted at this station since the count began."""
-    lines = list(uow.session.scalars(select(CountLine).where(CountLine.scanner_id == scanner.id,
+    lines = list(uow.session.scalars(select(CountLine).where(CountLine.scanner_id == scanner_id,
                                                              CountLine.closed.is_(False))))
     totals: dict[tuple[int, int, int], int] = {}
     for line in lines:
@@ -218,7 +244,7 @@ def _finish_count(uow: UnitOfWork, ctx: Context, scanner: Scanner) -> list[int]:
     movement_ids: list[int] = []
     for (item_id, lot_id, location_id), counted in sorted(totals.items()):
         ms, _ = stock.count(uow, ctx, item_id=item_id, location_id=location_id, lot_id=lot_id,
-                            counted_quantity=counted, reason=f"station count at {scanner.id}")
+                            counted_quantity=counted, reason=f"station count at {scanner_id}")
         movement_ids += [m.id for m in ms]
     return movement_ids
 

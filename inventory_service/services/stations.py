@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 
 from devices.serial import ScannerConfig
 
@@ -27,13 +28,45 @@ def state_of(s: Scanner) -> StationState:
     return StationState(Mode(s.mode), Mode(s.home_mode), s.pending_quantity, s.target_location, s.count_open)
 
 
-def store_state(s: Scanner, state: StationState, ctx: Context) -> None:
-    if state == state_of(s):
-        return  # nothing changed: no write on the scan path
-    s.mode, s.home_mode = state.mode.value, state.home_mode.value
-    s.pending_quantity, s.target_location = state.pending_quantity, state.target_location
-    s.count_open = state.count_open
-    s.updated_at = ctx.now
+@dataclass
+class Station:
+    """A station as the scan path reads and changes it (see lock_station)."""
+
+    id: str
+    location_id: int
+    state: StationState
+
+
+_SCANNERS = Scanner.__table__
+_LOCK_STATION = (select(_SCANNERS.c.location_id, _SCANNERS.c.mode, _SCANNERS.c.home_mode,
+                        _SCANNERS.c.pending_quantity, _SCANNERS.c.target_location, _SCANNERS.c.count_open)
+                 .where(_SCANNERS.c.id == bindparam("s_id")).with_for_update())
+
+
+def lock_station(uow: UnitOfWork, scanner_id: str) -> Station:
+    """The station with its row locked for the transaction (once per transaction), so its mode and
+    pending quantity change one scan at a time. Read with a plain query: this runs for every scan."""
+
+    def load() -> Station:
+        row = uow.session.execute(_LOCK_STATION, {"s_id": scanner_id}).first()
+        if row is None:
+            raise NotFound(f"scanner {scanner_id!r} not found", code="scanner_not_found")
+        location_id, mode, home_mode, quantity, target, count_open = row
+        return Station(scanner_id, location_id, StationState(Mode(mode), Mode(home_mode), quantity, target,
+                                                             bool(count_open)))
+
+    return uow.once(("station", scanner_id), load)
+
+
+def save_state(uow: UnitOfWork, ctx: Context, station: Station, state: StationState) -> None:
+    """Store the station's new state (nothing is written when it did not change, the usual case)."""
+    if state == station.state:
+        return
+    t = Scanner.__table__
+    uow.session.execute(update(t).where(t.c.id == station.id).values(
+        mode=state.mode.value, home_mode=state.home_mode.value, pending_quantity=state.pending_quantity,
+        target_location=state.target_location, count_open=state.count_open, updated_at=ctx.now))
+    station.state = state
 
 
 def location_by_code(uow: UnitOfWork, code: str) -> Location | None:

@@ -1,8 +1,9 @@
 """Stock movements: receive, consume (FEFO), transfer, adjust, count, dispose.
 
 Every use case locks the ledger head first (one writer at a time on the chain), changes balances
-with conditional updates, appends hash-chained movements, and re-checks par levels in the same
-transaction, so a reorder alert row commits or rolls back with the movement that caused it.
+with conditional updates, appends hash-chained movements, and has the par levels it touched
+re-checked before the transaction commits (reorder.check_later), so a reorder alert row commits or
+rolls back with the movements that caused it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..db.models import Balance, Lot, Movement, RecallLot
 from ..db.uow import UnitOfWork
@@ -53,36 +55,67 @@ def assert_consumable(lot: Lot, today: date) -> None:
 
 
 def find_or_create_lot(uow: UnitOfWork, ctx: Context, item_id: int, lot_number: str, expiry: date) -> Lot:
-    """The lot (item, lot number, expiry). A new lot named by an open recall starts recalled."""
-    lot = uow.session.scalar(
-        select(Lot).where(Lot.item_id == item_id, Lot.lot_number == lot_number, Lot.expiry == expiry)
-    )
-    if lot is not None:
-        return lot
-    recalled = uow.session.scalar(
-        select(RecallLot.recall_id).where(RecallLot.item_id == item_id, RecallLot.lot_number == lot_number).limit(1)
-    )
-    lot = Lot(item_id=item_id, lot_number=lot_number, expiry=expiry, created_at=ctx.now,
-              status=LotStatus.RECALLED.value if recalled else LotStatus.AVAILABLE.value,
-              status_reason=f"recall {recalled}" if recalled else None)
-    uow.session.add(lot)
-    uow.session.flush()
+    """The lot (item, lot number, expiry), created on first sight (see find_or_create_lot_id)."""
+    lot = uow.session.get(Lot, find_or_create_lot_id(uow, ctx, item_id, lot_number, expiry))
+    assert lot is not None  # written in this transaction or found in it
     return lot
 
 
+_LOTS = Lot.__table__
+_RECALL_LOTS = RecallLot.__table__
+_LOT_ID = (select(_LOTS.c.id)
+           .where(_LOTS.c.item_id == bindparam("l_item"), _LOTS.c.lot_number == bindparam("l_number"),
+                  _LOTS.c.expiry == bindparam("l_expiry")).scalar_subquery())
+# The lot's id and, in the same round trip, an open recall naming its number (used when it is new).
+_FIND_LOT = select(_LOT_ID, select(_RECALL_LOTS.c.recall_id)
+                   .where(_RECALL_LOTS.c.item_id == bindparam("l_item"),
+                          _RECALL_LOTS.c.lot_number == bindparam("l_number"))
+                   .limit(1).scalar_subquery())
+_CREATE_LOT = {name: insert(_LOTS).on_conflict_do_nothing(index_elements=["item_id", "lot_number", "expiry"])
+               .returning(_LOTS.c.id)
+               for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))}
+
+
+def find_or_create_lot_id(uow: UnitOfWork, ctx: Context, item_id: int, lot_number: str, expiry: date) -> int:
+    """Id of the lot (item, lot number, expiry), created on first sight. A new lot named by an open
+    recall starts recalled. One statement for a known lot, two for a new one, and no ORM objects:
+    every received scan comes through here."""
+    key = {"l_item": item_id, "l_number": lot_number, "l_expiry": expiry}
+    lot_id, recalled = uow.session.execute(_FIND_LOT, key).one()
+    if lot_id is not None:
+        return int(lot_id)
+    created = uow.session.execute(_CREATE_LOT[uow.dialect], {
+        "item_id": item_id, "lot_number": lot_number, "expiry": expiry, "created_at": ctx.now,
+        "status": LotStatus.RECALLED.value if recalled else LotStatus.AVAILABLE.value,
+        "status_reason": f"recall {recalled}" if recalled else None}).scalar()
+    if created is None:  # another transaction created it since the first statement
+        created = uow.session.execute(select(_LOT_ID), key).scalar_one()
+    return int(created)
+
+
 def receive(uow: UnitOfWork, ctx: Context, *, item_id: int, location_id: int, lot_number: str, expiry: date,
-            quantity: int, reference: str | None = None, lot: Lot | None = None) -> tuple[Lot, list[Movement]]:
-    """Receive into a lot, created on first sight. A caller that already has the lot passes it."""
+            quantity: int, reference: str | None = None) -> tuple[Lot, list[Movement]]:
+    """Receive into a lot, created on first sight."""
     _positive(quantity)
     if not lot_number.strip():
         raise InvalidRequest("lot_number must not be empty", code="bad_lot_number")
-    head = lock_head(uow)
+    lock_head(uow)
     get_item(uow, item_id)
     get_location(uow, location_id)
-    lot = lot or find_or_create_lot(uow, ctx, item_id, lot_number, expiry)
-    m = apply_change(uow, ctx, head, Change("receive", item_id, lot.id, location_id, quantity, reference=reference))
-    reorder.check(uow, ctx, item_id, location_id)
-    return lot, [m]
+    lot = find_or_create_lot(uow, ctx, item_id, lot_number, expiry)
+    return lot, receive_into(uow, ctx, item_id=item_id, location_id=location_id, lot_id=lot.id, quantity=quantity,
+                             reference=reference)
+
+
+def receive_into(uow: UnitOfWork, ctx: Context, *, item_id: int, location_id: int, lot_id: int, quantity: int,
+                 reference: str | None = None) -> list[Movement]:
+    """Receive into an existing lot of `item_id`; the caller has made sure the lot and the location
+    exist (the station path: its location and the lot it just found or created)."""
+    _positive(quantity)
+    head = lock_head(uow)
+    m = apply_change(uow, ctx, head, Change("receive", item_id, lot_id, location_id, quantity, reference=reference))
+    reorder.check_later(uow, ctx, item_id, location_id)
+    return [m]
 
 
 def consume(uow: UnitOfWork, ctx: Context, *, item_id: int, location_id: int, quantity: int,
@@ -101,7 +134,7 @@ def consume(uow: UnitOfWork, ctx: Context, *, item_id: int, location_id: int, qu
         apply_change(uow, ctx, head, Change("consume", item_id, a.lot_id, location_id, -a.quantity, reason, reference))
         for a in plan
     ]
-    reorder.check(uow, ctx, item_id, location_id)
+    reorder.check_later(uow, ctx, item_id, location_id)
     return movements
 
 
@@ -140,8 +173,8 @@ def transfer(uow: UnitOfWork, ctx: Context, *, item_id: int, location_id: int, t
         for loc, delta in ((location_id, -a.quantity), (to_location_id, a.quantity)):
             change = Change("transfer", item_id, a.lot_id, loc, delta, reason, ref)
             movements.append(apply_change(uow, ctx, head, change))
-    reorder.check(uow, ctx, item_id, location_id)
-    reorder.check(uow, ctx, item_id, to_location_id)
+    reorder.check_later(uow, ctx, item_id, location_id)
+    reorder.check_later(uow, ctx, item_id, to_location_id)
     return movements
 
 
@@ -155,7 +188,7 @@ def adjust(uow: UnitOfWork, ctx: Context, *, item_id: int, location_id: int, lot
     get_location(uow, location_id)
     lot = _lot(uow, lot_id, item_id)
     m = apply_change(uow, ctx, head, Change("adjust", lot.item_id, lot.id, location_id, quantity, why))
-    reorder.check(uow, ctx, item_id, location_id)
+    reorder.check_later(uow, ctx, item_id, location_id)
     return [m]
 
 
@@ -173,7 +206,7 @@ def count(uow: UnitOfWork, ctx: Context, *, item_id: int, location_id: int, lot_
     variance = counted_quantity - on_record
     m = apply_change(uow, ctx, head, Change("count", lot.item_id, lot.id, location_id, variance,
                                             reason or f"counted {counted_quantity}, on record {on_record}"))
-    reorder.check(uow, ctx, item_id, location_id)
+    reorder.check_later(uow, ctx, item_id, location_id)
     return [m], {"counted_quantity": counted_quantity, "on_record": on_record, "variance": variance}
 
 
@@ -186,5 +219,5 @@ def dispose(uow: UnitOfWork, ctx: Context, *, item_id: int, location_id: int, lo
     get_location(uow, location_id)
     lot = _lot(uow, lot_id, item_id)
     m = apply_change(uow, ctx, head, Change("dispose", lot.item_id, lot.id, location_id, -quantity, why))
-    reorder.check(uow, ctx, item_id, location_id)
+    reorder.check_later(uow, ctx, item_id, location_id)
     return [m]

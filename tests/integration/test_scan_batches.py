@@ -1,0 +1,107 @@
+"""A batch of scans from the scanner ingest: one transaction, no savepoint per scan on the first
+pass, the par levels checked once, and a refused action sending the batch round again with
+savepoints (scans.record, ScannerIngest.record_many)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from sqlalchemy import event, func, select
+
+from devices.serial import ScanFrame, ScannerConfig
+from inventory_service.db.models import Lot, Movement
+from inventory_service.db.uow import Database
+from inventory_service.ingest.scanners import ScannerIngest
+from inventory_service.services import ledger
+from tests.conftest import Api
+from tests.integration.conftest import World
+from tests.support.clock import FrozenClock
+
+GTIN = "0109501101530003"
+
+
+@contextmanager
+def statements(db: Database) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        seen.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def stations(db: Database, clock: FrozenClock) -> ScannerIngest:
+    configs = (ScannerConfig(id="sr-1", url="loop://", location="SR"),
+               ScannerConfig(id="ex-1", url="loop://", location="EX1"))
+    ingest = ScannerIngest(configs, db, clock, "America/New_York",
+                           reader_factory=lambda *a, **kw: type("NoReader", (), {"start": lambda self: None,
+                                                                                  "stop": lambda self: None})())
+    ingest.start()
+    return ingest
+
+
+def frame(station: str, text: str) -> ScanFrame:
+    return ScanFrame(station, text, datetime.now(UTC), time.monotonic())
+
+
+def label(lot: str, expiry: str | None = "270131") -> str:
+    return "]d2" + GTIN + (f"17{expiry}" if expiry else "") + "10" + lot
+
+
+def test_a_batch_of_receive_scans_runs_without_savepoints_and_checks_par_levels_once(
+        db: Database, clock: FrozenClock, api: Api, world: World):
+    api.post("/api/v1/par-levels", {"item_id": world.item, "location_id": world.stockroom, "reorder_point": 50,
+                                     "order_up_to": 80}, role="manager", expect=201)
+    ingest = stations(db, clock)
+    try:
+        frames = [frame("sr-1" if i % 2 else "ex-1", label(f"B{i}")) for i in range(10)]
+        with statements(db) as seen:
+            ids = ingest.record_many(frames)
+        assert len(ids) == 10
+    finally:
+        ingest.stop()
+    assert not [s for s in seen if "SAVEPOINT" in s.upper()]
+    # One look at the par levels of the pairs the batch touched, not one per movement.
+    # (the pairs, their figures, the par level rows)
+    assert len([s for s in seen if "FROM par_levels" in s]) == 3
+    # Per scan: the lot (find, create), the balance, the movement, the head, the scan row; plus per
+    # batch the head, the item, each station, the par levels and their reorder alert.
+    assert len(seen) <= 6 * 10 + 16, seen
+    rows = api.get("/api/v1/scans?after_id=0&limit=50", expect=200).json["items"]
+    assert [r["outcome"] for r in rows] == ["applied"] * 10
+    # The deferred check still ran in the batch's transaction: five units are at or below 50.
+    alerts = api.get("/api/v1/alerts?kind=reorder", expect=200).json["items"]
+    assert [a["details"]["usable_quantity"] for a in alerts] == [5]
+    with db.unit_of_work(write=False) as uow:
+        assert ledger.verify(uow) is None
+
+
+def test_a_refused_action_sends_the_batch_round_again_with_savepoints(db: Database, clock: FrozenClock, api: Api,
+                                                                     world: World):
+    ingest = stations(db, clock)
+    try:
+        frames = [frame("sr-1", label("R1")), frame("sr-1", label("NEVER-SEEN", expiry=None)),
+                  frame("ex-1", label("R2")), frame("sr-1", label("R1"))]
+        with statements(db) as seen:
+            ids = ingest.record_many(frames)
+    finally:
+        ingest.stop()
+    assert any("SAVEPOINT" in s.upper() for s in seen)  # the second pass
+    rows = api.get("/api/v1/scans?after_id=0&limit=50", expect=200).json["items"]
+    assert [r["id"] for r in rows] == ids
+    assert [(r["outcome"], r["reason"]) for r in rows] == [("applied", None), ("rejected", "missing_expiry"),
+                                                           ("applied", None), ("applied", None)]
+    # Nothing of the first pass survived: each lot once, one movement per applied scan.
+    with db.unit_of_work(write=False) as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Lot)) == 2
+        assert uow.session.scalar(select(func.count()).select_from(Movement)) == 3
+        assert ledger.verify(uow) is None
+    stock = api.get(f"/api/v1/stock?location_id={world.stockroom}", expect=200).json["items"]
+    assert [(r["lot_number"], r["quantity"]) for r in stock] == [("R1", 2)]
