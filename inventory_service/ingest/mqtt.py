@@ -11,7 +11,9 @@ ARCHITECTURE §4 ingest rules, with paho-mqtt 2.x:
 - the Receive Maximum holds two full batches: acknowledgements wait for the commit, so with a window
   of one batch the broker would stop sending while every batch commits;
 - subscriptions are made in on_connect (so they come back after a reconnect), the service's own
-  Last Will marks it offline, and a shared subscription lets several instances split the load.
+  Last Will marks it offline, and a shared subscription lets several instances split the load;
+- the consumer remembers its units' recent readings between batches (domain.coldchain.recent), so
+  a batch re-reads from the database only the windows that something else changed.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import paho.mqtt.client as mqtt
@@ -38,6 +41,7 @@ from devices.mqtt import (
 )
 
 from ..db.uow import Database
+from ..domain.coldchain.recent import RecentReadings
 from ..services import cold_evaluation, cycles, readings
 from ..services.context import Clock, Context
 from .broker import BrokerAddress
@@ -55,9 +59,9 @@ STATUS_TOPIC = "coldchain/+/status"
 CYCLE_TOPIC = "equipment/+/cycle"
 
 
-@dataclass(frozen=True)
-class Message:
-    """A paho message translated at the boundary (paho's objects are not to be kept)."""
+class Message(NamedTuple):
+    """A paho message translated at the boundary (paho's objects are not to be kept). A NamedTuple:
+    as immutable as a frozen dataclass, and cheaper to build on paho's thread, once per message."""
 
     topic: str
     payload: bytes
@@ -93,6 +97,7 @@ class MqttIngest:
         self._stopping = threading.Event()
         self.sweep_every_s = sweep_every_s
         self.stats = {"messages": 0, "readings": 0, "rejected": 0, "batches": 0, "errors": 0}
+        self.recent = RecentReadings()  # used by the consumer thread only
 
     def topics(self) -> list[str]:
         prefix = "$share/inventory/" if self.shared else ""
@@ -158,8 +163,9 @@ class MqttIngest:
     def _reserve(self, size: int) -> None:
         """Wait until `size` more bytes fit in the queue's byte budget (a message larger than the
         whole budget is let in alone)."""
-        with self._room:
-            self._room.wait_for(lambda: self._queued_bytes == 0 or self._queued_bytes + size <= QUEUE_BYTES)
+        with self._room:  # the loop rather than wait_for(lambda): this runs for every message, on paho's thread
+            while self._queued_bytes and self._queued_bytes + size > QUEUE_BYTES:
+                self._room.wait()
             self._queued_bytes += size
 
     def _release(self, size: int) -> None:
@@ -167,34 +173,31 @@ class MqttIngest:
             self._queued_bytes -= size
             self._room.notify_all()
 
-    def _take(self, timeout: float | None = None) -> Message | None:
-        """The next message off the queue (None: stop), its bytes given back to the budget."""
-        m = self.queue.get(timeout=timeout)
-        if m is not None:
-            self._release(len(m.payload))
-        return m
-
     def _consume(self) -> None:
         while True:
-            first = self._take()
+            first = self.queue.get()
             if first is None:
                 return
             batch = [first]
             size = len(first.payload)
             deadline = time.monotonic() + self.batch_wait_s
+            stop = False
             # Capped by messages and by bytes: a burst of backfill arrays (4,000 readings each) must not
             # become one huge transaction held in memory.
             while len(batch) < self.batch_size and size < BATCH_BYTES:
                 try:
-                    nxt = self._take(timeout=max(0.0, deadline - time.monotonic()))
+                    nxt = self.queue.get(timeout=max(0.0, deadline - time.monotonic()))
                 except queue.Empty:
                     break
                 if nxt is None:
-                    self._commit_with_retry(batch)
-                    return
+                    stop = True
+                    break
                 batch.append(nxt)
                 size += len(nxt.payload)
+            self._release(size)  # the batch's bytes back to the budget at once, not message by message
             self._commit_with_retry(batch)
+            if stop:
+                return
 
     def _commit_with_retry(self, batch: list[Message]) -> None:
         """Commit, then acknowledge. A failing batch is retried with backoff (the database may be
@@ -237,10 +240,20 @@ class MqttIngest:
             return False
 
     def process(self, batch: list[Message]) -> None:
-        """Validate, store and evaluate one batch in one transaction."""
+        """Validate, store and evaluate one batch in one transaction. The windows remembered while
+        evaluating are kept only once the transaction has committed (domain.coldchain.recent)."""
+        try:
+            self._process(batch)
+        except BaseException:
+            self.recent.discard()
+            raise
+        self.recent.commit()
+
+    def _process(self, batch: list[Message]) -> None:
         ctx = Context(actor=f"ingest:{self.instance}", source="mqtt", now=self.clock(), tz=self.tz)
         good: list[TemperatureReading] = []
         cycle_msgs: list[EquipmentCycle] = []
+        added: dict[int, list[tuple[datetime, float]]] = {}
         with self.db.unit_of_work() as uow:
             for m in batch:
                 try:
@@ -254,7 +267,8 @@ class MqttIngest:
                 except PayloadError as exc:
                     readings.reject(uow, ctx, source="mqtt", topic=m.topic, payload=m.payload, reason=str(exc))
                     self.stats["rejected"] += 1
-            cold_evaluation.evaluate_many(uow, ctx, readings.store(uow, ctx, good))
+            cold_evaluation.evaluate_many(uow, ctx, readings.store(uow, ctx, good, added), recent=self.recent,
+                                          added=added)
             cycles.store(uow, ctx, cycle_msgs)
             uow.commit()
         self.stats["messages"] += len(batch)

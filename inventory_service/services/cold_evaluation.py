@@ -8,14 +8,18 @@ Everything is upserted, so evaluating the same data twice changes nothing.
 
 from __future__ import annotations
 
+import bisect
+import functools
 import itertools
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Integer, and_, bindparam, cast, func, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
+from ..db.base import sqlite_instant
 from ..db.models import (
     Alarm,
     Balance,
@@ -34,7 +38,7 @@ from ..domain.coldchain import alarms as alarm_rules
 from ..domain.coldchain import excursions as runs
 from ..domain.coldchain.alarms import AlarmEvent, day_bounds
 from ..domain.coldchain.ranges import AlarmRule, Range, RuleMode
-from ..domain.coldchain.timeline import Reading as Point
+from ..domain.coldchain.recent import RecentReadings, Remembered
 from ..domain.coldchain.timeline import segments
 from ..domain.lots import LotStatus
 from . import alerts, reorder
@@ -73,8 +77,21 @@ class _Unit:
 def _units(uow: UnitOfWork, unit_ids: Collection[int]) -> dict[int, _Unit]:
     rows = uow.session.execute(select(StorageUnit.id, StorageUnit.min_c, StorageUnit.max_c, StorageUnit.alarm_rules,
                                       StorageUnit.no_data_min).where(among(uow, StorageUnit.id, unit_ids)))
-    return {u: _Unit(u, Range(lo, hi), [AlarmRule.from_dict(r) for r in rules], no_data)
-            for u, lo, hi, rules, no_data in rows}
+    return {u: _Unit(u, Range(lo, hi), _parsed_rules(rules), no_data) for u, lo, hi, rules, no_data in rows}
+
+
+def _parsed_rules(stored: list[dict[str, Any]]) -> list[AlarmRule]:
+    try:
+        return list(_rules(tuple(tuple(sorted(r.items())) for r in stored)))
+    except TypeError:  # a value that cannot be a cache key (not written by the API): parse it as it is
+        return [AlarmRule.from_dict(r) for r in stored]
+
+
+@functools.lru_cache(maxsize=256)
+def _rules(stored: tuple[tuple[tuple[str, Any], ...], ...]) -> tuple[AlarmRule, ...]:
+    """Rules parsed once per distinct stored value: every batch reads every unit's rules again, and
+    most units share a preset (AlarmRule is frozen, so sharing the parsed objects is safe)."""
+    return tuple(AlarmRule.from_dict(dict(r)) for r in stored)
 
 
 def _nominal_start(ctx: Context, unit: _Unit, since: datetime, cap: timedelta) -> datetime:
@@ -125,26 +142,40 @@ class _Window:
     before_known: bool = False
 
 
-def _windows(uow: UnitOfWork, ctx: Context, starts: dict[int, datetime],
-             caps: dict[int, timedelta]) -> dict[int, _Window]:
-    """Every unit's window readings, ordered by time, in one query per bucket of units.
+def _windows(uow: UnitOfWork, ctx: Context, starts: dict[int, datetime], caps: dict[int, timedelta],
+             recent: RecentReadings | None = None,
+             added: Mapping[int, Sequence[tuple[datetime, float]]] | None = None) -> dict[int, _Window]:
+    """Every unit's window readings, ordered by time.
 
-    Each unit is read one cap further back than its window, which finds the reading just before the
-    window (`before`) whenever the sensors kept their interval; otherwise `before` is looked up
-    alone (that only happens around a silence, or for a unit's first readings)."""
-    out = {u: _Window(start) for u, start in starts.items()}
+    Each unit is wanted from one cap before its window (its `reach`), which finds the reading just
+    before the window (`before`) whenever the sensors kept their interval; otherwise `before` is
+    looked up alone (that only happens around a silence, or for a unit's first readings). With
+    `recent`, a unit's remembered window that reaches back far enough is used once one count
+    confirms it (see domain.coldchain.recent), plus `added` (this transaction's new rows per unit);
+    the others are read in one query per bucket of units, and every unit's window from its reach is
+    staged in `recent` for the next batch."""
     reach = {u: s - caps[u] for u, s in starts.items()}
-    for low, _, ids in _buckets(reach):
+    known = _confirmed(uow, recent, reach, added or {}) if recent is not None else {}
+    for low, _, ids in _buckets({u: r for u, r in reach.items() if u not in known}):
+        found: dict[int, list[tuple[datetime, float]]] = {u: [] for u in ids}
         # Through the connection (Core): plain rows, without the ORM's per-row loading machinery.
+        # No upper bound on ts: a remembered window must hold every row from its start, and the few
+        # readings stamped ahead of now are left out of the window below instead.
         for unit_id, ts, temp_c in uow.session.connection().execute(
                 select(Reading.storage_unit_id, Reading.ts, Reading.temp_c)
-                .where(among(uow, Reading.storage_unit_id, ids), Reading.ts >= low, Reading.ts <= ctx.now)
+                .where(among(uow, Reading.storage_unit_id, ids), Reading.ts >= low)
                 .order_by(Reading.storage_unit_id, Reading.ts, Reading.id)).all():  # fetchall: one call
-            w = out[unit_id]
-            if ts >= w.start:
-                w.rows.append((ts, temp_c))
-            else:  # ordered by time: the last one seen is the newest before the window
-                w.before, w.before_known = ts, True
+            found[unit_id].append((ts, temp_c))
+        known.update({u: Remembered(low, tuple(rows)) for u, rows in found.items()})
+    out = {}
+    for unit_id, start in starts.items():
+        rows = known[unit_id].rows
+        first = bisect.bisect_left(rows, start, key=_ts)
+        w = out[unit_id] = _Window(start, list(rows[first:bisect.bisect_right(rows, ctx.now, key=_ts)]))
+        if first > 0:  # ordered by time: the one just before the window is the newest before it
+            w.before, w.before_known = rows[first - 1][0], True
+        if recent is not None:
+            recent.stage(unit_id, known[unit_id].trimmed(reach[unit_id]))
     for unit_id, w in out.items():
         if w.rows and not w.before_known:
             w.before = uow.session.scalar(select(func.max(Reading.ts)).where(
@@ -153,14 +184,57 @@ def _windows(uow: UnitOfWork, ctx: Context, starts: dict[int, datetime],
     return out
 
 
+def _ts(row: tuple[datetime, float]) -> datetime:
+    return row[0]
+
+
+def _confirmed(uow: UnitOfWork, recent: RecentReadings, reach: Mapping[int, datetime],
+               added: Mapping[int, Sequence[tuple[datetime, float]]]) -> dict[int, Remembered]:
+    """The remembered windows (with this transaction's rows added) that reach back to `reach` and
+    hold as many rows as the database has for the unit from the window's start: the same rows,
+    since readings are only ever added (domain.coldchain.recent)."""
+    tries = {}
+    for unit_id, r in reach.items():
+        w = recent.get(unit_id)
+        if w is not None and w.covers(r):
+            tries[unit_id] = w.plus(added.get(unit_id, ()))
+    if not tries:
+        return {}
+    counts = _stored_counts(uow, {u: w.since for u, w in tries.items()})
+    return {u: w for u, w in tries.items() if counts.get(u) == len(w.rows)}
+
+
+def _stored_counts(uow: UnitOfWork, since: Mapping[int, datetime]) -> dict[int, int]:
+    """Per unit, how many readings are stored with ts >= its `since`, in one statement (an index
+    range count on (storage_unit_id, ts) per unit: no row is fetched)."""
+    if uow.dialect == "postgresql":
+        units = cast(bindparam("c_units", list(since), type_=ARRAY(Integer)), ARRAY(Integer))
+        los = cast(bindparam("c_since", list(since.values()), type_=ARRAY(Reading.ts.type)), ARRAY(Reading.ts.type))
+        w = func.unnest(units, los).table_valued("unit_id", "lo").render_derived()
+        stmt = select(w.c.unit_id, select(func.count()).select_from(Reading).where(
+            Reading.storage_unit_id == w.c.unit_id, Reading.ts >= w.c.lo).scalar_subquery())
+        return dict(uow.session.connection().execute(stmt).all())
+    values = ", ".join("(?, ?)" for _ in since)
+    return dict(uow.session.connection().exec_driver_sql(
+        f"WITH w(unit_id, lo) AS (VALUES {values}) "  # noqa: S608 - placeholders only
+        "SELECT w.unit_id, (SELECT count(*) FROM readings AS r WHERE r.storage_unit_id = w.unit_id AND r.ts >= w.lo) "
+        "FROM w", tuple(v for u, lo in since.items() for v in (u, sqlite_instant(lo)))).all())
+
+
 def evaluate(uow: UnitOfWork, ctx: Context, unit_id: int, since: datetime) -> list[Alarm]:
     """Evaluate `unit_id` from `since` to now; return the alarms that fired in this evaluation."""
     return evaluate_many(uow, ctx, {unit_id: since})
 
 
-def evaluate_many(uow: UnitOfWork, ctx: Context, affected: Mapping[int, datetime]) -> list[Alarm]:
+def evaluate_many(uow: UnitOfWork, ctx: Context, affected: Mapping[int, datetime], *,
+                  recent: RecentReadings | None = None,
+                  added: Mapping[int, Sequence[tuple[datetime, float]]] | None = None) -> list[Alarm]:
     """Evaluate each unit in `affected` from its `since` to now, as `evaluate` would one by one, and
     return the alarms that fired, unit after unit in `affected`'s order.
+
+    A long-running caller (the MQTT ingest) passes `recent`, which remembers the units' windows
+    between batches, and `added`, the rows `readings.store` inserted in this transaction; it must
+    call `recent.commit()` after the transaction commits and `recent.discard()` when it does not.
 
     What every unit needs is read in a handful of set-based queries (units, caps, spanning
     excursions, window readings, open no-data alarms); the rules then run in memory, and the
@@ -176,7 +250,7 @@ def evaluate_many(uow: UnitOfWork, ctx: Context, affected: Mapping[int, datetime
     caps = _caps(uow, units)
     starts = _window_starts(uow, {u: _nominal_start(ctx, units[u], since, caps[u])
                                   for u, since in affected.items() if u in units})
-    windows = _windows(uow, ctx, starts, caps)
+    windows = _windows(uow, ctx, starts, caps, recent, added)
     open_no_data = set(uow.session.scalars(select(Alarm.storage_unit_id).where(
         among(uow, Alarm.storage_unit_id, units), Alarm.kind == "no_data", Alarm.ended_at.is_(None))).all())
     fired: list[Alarm] = []
@@ -190,7 +264,7 @@ def evaluate_many(uow: UnitOfWork, ctx: Context, affected: Mapping[int, datetime
 def _evaluate_window(uow: UnitOfWork, ctx: Context, unit: _Unit, cap: timedelta, window: _Window,
                      open_no_data: bool) -> list[Alarm]:
     """The rules over one unit's window (pure), then the upserts for what they found."""
-    segs = segments([Point(ts, t) for ts, t in window.rows], cap, ctx.now)
+    segs = segments(window.rows, cap, ctx.now)  # (ts, temp_c) pairs, as read
     found = runs.find(segs, unit.range, data_end=ctx.now)
     events = alarm_rules.evaluate(unit.rules, unit.range, segs, ctx.tz, ctx.now)
     fired: list[Alarm] = []

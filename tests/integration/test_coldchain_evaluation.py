@@ -10,6 +10,7 @@ import pytest
 from devices.mqtt import TemperatureReading
 from inventory_service.db.models import Alarm, Excursion, Lot, LotHold, Reading, SeqGap
 from inventory_service.db.uow import Database
+from inventory_service.domain.coldchain.recent import RecentReadings
 from inventory_service.services import cold_evaluation, readings, stock, storage_units
 from inventory_service.services.context import Context
 from tests.support.clock import FrozenClock
@@ -33,16 +34,24 @@ def fridge(db: Database, ctx: Callable[..., Context]) -> dict[str, int]:
 
 
 def feed(db: Database, clock: FrozenClock, temps: list[float], start: datetime = T0, seq0: int = 0,
-         sensor: str = "probe-1") -> list:
-    """Publish-equivalent: store readings 5 minutes apart and evaluate, as ingest does."""
+         sensor: str = "probe-1", recent: RecentReadings | None = None) -> list:
+    """Publish-equivalent: store readings 5 minutes apart and evaluate, as ingest does (with
+    `recent`: remembering windows between batches, as the MQTT ingest does)."""
     batch = [TemperatureReading(sensor, seq0 + i, start + timedelta(minutes=5 * i), t) for i, t in enumerate(temps)]
     clock.set(batch[-1].ts + timedelta(minutes=1))
     c = Context("ingest", "mqtt", clock(), __import__("zoneinfo").ZoneInfo("America/New_York"))
     fired = []
     with db.unit_of_work() as uow:
-        for unit_id, since in readings.store(uow, c, batch).items():
-            fired += cold_evaluation.evaluate(uow, c, unit_id, since)
+        if recent is None:
+            for unit_id, since in readings.store(uow, c, batch).items():
+                fired += cold_evaluation.evaluate(uow, c, unit_id, since)
+        else:
+            added: dict = {}
+            fired += cold_evaluation.evaluate_many(uow, c, readings.store(uow, c, batch, added), recent=recent,
+                                                   added=added)
         uow.commit()
+    if recent is not None:
+        recent.commit()
     return fired
 
 
@@ -276,3 +285,45 @@ def test_evaluating_units_together_gives_what_evaluating_them_one_by_one_gives(d
         ("A", "high", None), ("B", "low", None), ("B", "no_data", "probe-b"), ("C", "no_data", "probe-c")]
     assert [(h[1], h[2]) for h in state["holds"]] == [("LOT-A", "A"), ("LOT-B", "B")]
     assert state["lots"] == [("LOT-A", "hold"), ("LOT-B", "hold"), ("LOT-C", "available")]
+
+
+def test_a_remembered_window_is_not_trusted_once_another_writer_added_readings(db, clock, fridge):
+    recent = RecentReadings()
+    feed(db, clock, [5.0] * 6, recent=recent)
+    feed(db, clock, [9.5] * 3, start=T0 + timedelta(minutes=30), seq0=6)  # another ingest instance
+    fired = feed(db, clock, [9.5] * 4, start=T0 + timedelta(minutes=45), seq0=9, recent=recent)
+    # Only with the other instance's readings does the run start at +30 and reach 30 minutes at +60.
+    assert [(a.kind, a.condition_start, a.triggered_at) for a in fired] == [
+        ("high", T0 + timedelta(minutes=30), T0 + timedelta(minutes=60))]
+
+
+def test_remembered_windows_give_what_reading_the_database_gives(db, clock, fridge):
+    """Batches in order, a run spanning batches, then late data inside the remembered span."""
+    outcomes = []
+    for recent in (RecentReadings(), None):
+        from tests.support.database import reset
+
+        reset(db)
+        clock.set(T0 - timedelta(minutes=10))
+        with db.unit_of_work() as uow:  # the fixture's unit, sensor and lot, again after the reset
+            from inventory_service.services import catalog
+
+            c = Context("tester", "api", clock(), __import__("zoneinfo").ZoneInfo("America/New_York"))
+            unit = storage_units.create_unit(uow, c, name="Vaccine fridge 1", kind="refrigerator")
+            storage_units.assign_sensor(uow, c, sensor_id="probe-1", storage_unit_id=unit.id, interval_min=5)
+            item = catalog.create_item(uow, c, name="MMR vaccine", storage="refrigerated")
+            stock.receive(uow, c, item_id=item.id, location_id=unit.location_id, lot_number="MMR1",
+                          expiry=date(2027, 1, 31), quantity=20)
+            uow.commit()
+        fired = feed(db, clock, [5.0] * 4, recent=recent)
+        fired += feed(db, clock, [5.0] * 2 + [9.5] * 4, start=T0 + timedelta(minutes=30), seq0=6, recent=recent)
+        fired += feed(db, clock, [9.5] * 4 + [5.0] * 2, start=T0 + timedelta(minutes=60), seq0=12, recent=recent)
+        fired += feed(db, clock, [1.0] * 2, start=T0 + timedelta(minutes=20), seq0=4, recent=recent)  # late
+        fired += feed(db, clock, [5.0] * 3, start=T0 + timedelta(minutes=90), seq0=18, recent=recent)
+        outcomes.append(([(a.kind, a.condition_start, a.triggered_at, a.ended_at) for a in fired],
+                         sorted((e.kind, e.start, e.end, e.peak_c, e.ongoing) for e in rows(db, Excursion)),
+                         sorted((a.kind, a.condition_start, a.triggered_at, a.ended_at) for a in rows(db, Alarm))))
+    remembered, read_back = outcomes
+    assert remembered == read_back
+    assert [(kind, start) for kind, start, *_ in remembered[1]] == [
+        ("high", T0 + timedelta(minutes=40)), ("low", T0 + timedelta(minutes=20))]
