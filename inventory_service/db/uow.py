@@ -22,6 +22,12 @@ class Database:
         self._read = sessionmaker(engine, expire_on_commit=False)
         self._write = sessionmaker(engine.execution_options(**WRITE), expire_on_commit=False)
 
+    def remembers(self, key: Hashable) -> bool:
+        """Whether `once(key, ...)` would answer from memory in the current transaction."""
+        root = self.session.get_transaction()
+        hit = self._once.get(key)
+        return root is not None and hit is not None and hit[0] is root
+
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
@@ -73,6 +79,10 @@ class UnitOfWork:
     def settle(self) -> None:
         """Run the deferred work now; readers of what it maintains call this first. Work deferred
         while it runs runs too."""
+        if self.session.in_nested_transaction():
+            # What runs here (the ledger head's write, say) would go with a savepoint's rollback
+            # while no longer pending: it belongs to the transaction itself.
+            raise RuntimeError("deferred work cannot run inside a savepoint")
         while self._pending:
             key = next(iter(self._pending))
             run, items = self._pending.pop(key)
@@ -96,6 +106,12 @@ class UnitOfWork:
         if root is not None and not self.session.in_nested_transaction():
             self._once[key] = (root, value)
         return value
+
+    def remembers(self, key: Hashable) -> bool:
+        """Whether `once(key, ...)` would answer from memory in the current transaction."""
+        root = self.session.get_transaction()
+        hit = self._once.get(key)
+        return root is not None and hit is not None and hit[0] is root
 
     @property
     def dialect(self) -> str:

@@ -102,16 +102,15 @@ class ScannerIngest:
             self._record_batch(batch)
 
     def _record_batch(self, batch: list[ScanFrame]) -> None:
-        if len(batch) > 1:
-            try:
-                ids = self.record_many(batch)
-            except Exception:
-                log.exception("scanner ingest: a batch of %d frames failed; recording them one by one", len(batch))
-            else:
-                if self.on_recorded is not None:
-                    for scan_id, frame in zip(ids, batch, strict=True):
-                        self.on_recorded(scan_id, frame)
-                return
+        try:
+            ids = self.record_many(batch)
+        except Exception:
+            log.exception("scanner ingest: a batch of %d frame(s) failed; recording them one by one", len(batch))
+        else:
+            if self.on_recorded is not None:
+                for scan_id, frame in zip(ids, batch, strict=True):
+                    self.on_recorded(scan_id, frame)
+            return
         for frame in batch:
             self._record_with_retry(frame)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,25 +19,73 @@ from .context import Context
 HEAD_ID = 1
 
 
-def lock_head(uow: UnitOfWork) -> LedgerHead:
+@dataclass
+class Head:
+    """The ledger head as this transaction holds it: the last movement's id and hash, the count.
+
+    Appends advance it in memory; the row is written once, just before the transaction commits
+    (UnitOfWork.before_commit), instead of after every movement. A savepoint around appends must be
+    taken with `savepoint()`, which puts the head back if it is rolled back.
+    """
+
+    last_id: int
+    last_hash: str
+    row_count: int
+    guards: int = 0  # `savepoint()` blocks open around it
+
+
+def lock_head(uow: UnitOfWork) -> Head:
     """Take the ledger head for this transaction (once: see UnitOfWork.once).
 
     PostgreSQL: `SELECT ... FOR UPDATE` makes concurrent writers queue here, so chain links never
     fork. SQLite: the write transaction already holds the database's single write lock
     (BEGIN IMMEDIATE, see db.engine).
     """
+    if uow.session.in_nested_transaction() and not uow.remembers("ledger_head"):
+        # Taken inside a savepoint, its lock and what is appended after it would go with a rollback
+        # while the head in memory stayed ahead: take it before (savepoint() does).
+        raise RuntimeError("the ledger head must be locked before a savepoint: use ledger.savepoint()")
     return uow.once("ledger_head", lambda: _select_head(uow))
 
 
-_LOCK_HEAD = (select(LedgerHead).where(LedgerHead.id == HEAD_ID).with_for_update()
-              .execution_options(populate_existing=True))
+_HEADS = LedgerHead.__table__
+_LOCK_HEAD = (select(_HEADS.c.last_id, _HEADS.c.last_hash, _HEADS.c.row_count)
+              .where(_HEADS.c.id == HEAD_ID).with_for_update())
+_WRITE_HEAD = (update(_HEADS).where(_HEADS.c.id == HEAD_ID)
+               .values(last_id=bindparam("h_id"), last_hash=bindparam("h_hash"), row_count=bindparam("h_count")))
 
 
-def _select_head(uow: UnitOfWork) -> LedgerHead:
-    head = uow.session.scalar(_LOCK_HEAD)
-    if head is None:
+def _select_head(uow: UnitOfWork) -> Head:
+    row = uow.session.execute(_LOCK_HEAD).first()
+    if row is None:
         raise RuntimeError("ledger head row missing: run `inventory-service db upgrade`")
-    return head
+    return Head(*row)
+
+
+def _write_head(uow: UnitOfWork, heads: list[Head]) -> None:
+    head = heads[-1]  # the same object every time (lock_head): its values at commit
+    uow.session.execute(_WRITE_HEAD, {"h_id": head.last_id, "h_hash": head.last_hash, "h_count": head.row_count})
+
+
+@contextmanager
+def savepoint(uow: UnitOfWork) -> Iterator[None]:
+    """A savepoint around ledger appends: the head is locked before it and, if the block raises,
+    the savepoint is rolled back and the head put back as it was, so the chain goes on from the last
+    movement that stays."""
+    head = lock_head(uow)
+    mark = (head.last_id, head.last_hash, head.row_count)
+    nested = uow.session.begin_nested()
+    head.guards += 1
+    try:
+        yield
+    except BaseException:
+        nested.rollback()
+        head.last_id, head.last_hash, head.row_count = mark
+        raise
+    else:
+        nested.commit()
+    finally:
+        head.guards -= 1
 
 
 @dataclass(frozen=True)
@@ -74,13 +123,15 @@ _INCREASE = {"postgresql": _increase(postgresql.insert), "sqlite": _increase(sql
 _INSERT_MOVEMENT = Movement.__table__.insert()  # type: ignore[attr-defined]
 
 
-def apply_change(uow: UnitOfWork, ctx: Context, head: LedgerHead, change: Change) -> Movement:
+def apply_change(uow: UnitOfWork, ctx: Context, head: Head, change: Change) -> Movement:
     """Change one balance and append its movement. The balance can never go below zero:
 
     a decrease is one conditional UPDATE (`quantity >= n`), so of two racing writers only as
     many succeed as there are units; the table's CHECK constraint is the last guard.
     """
     s = uow.session
+    if s.in_nested_transaction() and not head.guards:
+        raise RuntimeError("a savepoint around ledger appends must be taken with ledger.savepoint()")
     if change.quantity < 0:
         result = s.execute(_DECREASE, {"b_lot": change.lot_id, "b_loc": change.location_id,
                                        "b_take": -change.quantity, "b_now": ctx.now}).first()
@@ -103,13 +154,13 @@ def apply_change(uow: UnitOfWork, ctx: Context, head: LedgerHead, change: Change
         "reference": change.reference,
     }
     digest = ledger.movement_hash(head.last_hash, fields)
-    # Appended with a plain INSERT (the row is never changed afterwards, so the session need not track
-    # it); the head stays an ORM object so a rolled-back savepoint expires and reloads it.
+    # Appended with a plain INSERT: the row is never changed afterwards, so the session need not track it.
     s.execute(_INSERT_MOVEMENT, {**fields, "prev_hash": head.last_hash, "hash": digest})
     movement = Movement(**fields, prev_hash=head.last_hash, hash=digest)
     head.last_id = movement.id
     head.last_hash = digest
     head.row_count += 1
+    uow.before_commit("ledger_head", head, lambda heads: _write_head(uow, heads))
     return movement
 
 

@@ -20,7 +20,7 @@ from ..db.uow import UnitOfWork
 from ..domain import fefo
 from ..domain.errors import Conflict, DomainError, NotFound
 from ..domain.station import Act, Label, Mode, NewState, Reject, decide
-from . import catalog, stock
+from . import catalog, ledger, stock
 from .catalog import ItemRef
 from .context import Context
 from .pagination import Page, page_by_id
@@ -146,12 +146,10 @@ def _act(uow: UnitOfWork, ctx: Context, station: Station, scan: Scan, act: Act, 
         except DomainError as exc:
             raise NeedsSavepoint(exc.code) from exc
     else:
-        nested = uow.session.begin_nested()
         try:
-            applied = _apply(uow, ctx, scan, item, act)
-            nested.commit()
+            with ledger.savepoint(uow):
+                applied = _apply(uow, ctx, scan, item, act)
         except DomainError as exc:
-            nested.rollback()
             _reject(scan, exc.code, exc.message)
             return None
     scan.outcome, scan.lot_id = "applied", applied.lot_id
@@ -264,12 +262,10 @@ def resolve(uow: UnitOfWork, ctx: Context, scan_id: int, item_id: int) -> Scan:
     act = Act(Mode(scan.mode), label, scan.applied_quantity or 1, scan.target_location, state_of(scanner))
     scan.item_id = item.id
     scan.resolved_at, scan.resolved_by = ctx.now, ctx.actor
-    savepoint = uow.session.begin_nested()
     try:
-        applied = _apply(uow, ctx, scan, item, act)
-        savepoint.commit()
+        with ledger.savepoint(uow):
+            applied = _apply(uow, ctx, scan, item, act)
     except DomainError as exc:
-        savepoint.rollback()
         _reject(scan, exc.code, exc.message)
         return scan
     if applied.count_line is not None:
