@@ -148,9 +148,10 @@ class ScannerIngest:
     def _record_many(self, frames: list[ScanFrame], *, savepoints: bool) -> list[int]:
         ids = []
         with self.db.unit_of_work() as uow:
-            # Take the ledger head up front, outside the per-scan savepoints, so the batch locks it
-            # once rather than once per movement (UnitOfWork.once).
+            # Take the ledger head and the batch's stations up front, outside any savepoint, so the
+            # batch locks each once rather than once per scan (UnitOfWork.once).
             ledger.lock_head(uow)
+            stations.lock_stations(uow, [f.scanner_id for f in frames])
             for frame in frames:
                 ctx = self._context(frame.scanner_id)
                 parsed = parse_scan(frame.text, today=ctx.today)

@@ -71,9 +71,11 @@ def test_a_batch_of_receive_scans_runs_without_savepoints_and_checks_par_levels_
     # One look at the par levels of the pairs the batch touched, not one per movement.
     # (the pairs, their figures, the par level rows)
     assert len([s for s in seen if "FROM par_levels" in s]) == 3
-    # Per scan: the lot (find, create), the balance, the movement, the head, the scan row; plus per
-    # batch the head, the item, each station, the par levels and their reorder alert.
-    assert len(seen) <= 6 * 10 + 16, seen
+    # Per scan: the lot (find, create), the balance, the movement, the scan row; plus per batch the
+    # head (lock, write), the stations, the item, the par levels and their reorder alert.
+    assert len(seen) <= 5 * 10 + 16, seen
+    assert len([s for s in seen if "FROM scanners" in s]) == 1
+    assert len([s for s in seen if "ledger_head" in s]) == 2
     rows = api.get("/api/v1/scans?after_id=0&limit=50", expect=200).json["items"]
     assert [r["outcome"] for r in rows] == ["applied"] * 10
     # The deferred check still ran in the batch's transaction: five units are at or below 50.
