@@ -69,10 +69,9 @@ from sqlalchemy.engine import make_url
 import inventory_service.ingest.scanners as ingest_module
 from devices.serial import PortState, ScanFrame, ScannerConfig
 from inventory_service.db import migrate
-from inventory_service.db.engine import make_engine
 from inventory_service.db.models import Movement, Scan, Scanner
 from inventory_service.db.uow import Database
-from inventory_service.ingest.scanners import ScannerIngest
+from inventory_service.ingest.scanners import ScannerIngest, consumer_database
 from inventory_service.services import catalog, ledger
 from inventory_service.services.context import Context, system_clock
 
@@ -419,7 +418,7 @@ def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> Result
         result.server = server
         say(f"[{backend}] {server}: migrating a fresh database")
         migrate.upgrade(url)
-        db = Database(make_engine(url))
+        db = consumer_database(url)  # the engine the service gives the scanner ingest
         try:
             measure(db, args, workdir, result)
         finally:

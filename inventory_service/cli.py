@@ -14,7 +14,7 @@ from .db import migrate
 from .db.engine import make_engine
 from .db.uow import Database
 from .ingest.mqtt import MqttIngest
-from .ingest.scanners import ScannerIngest
+from .ingest.scanners import ScannerIngest, consumer_database
 from .jobs.scheduler import Scheduler
 from .services import auth, ledger
 from .services.context import Context, system_clock
@@ -76,10 +76,11 @@ def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     return 1
 
 
-def _start_ingest(settings: Settings, db: Database) -> ScannerIngest | None:
+def _start_ingest(settings: Settings) -> ScannerIngest | None:
     if not settings.scanners.strip():
         log.info("no scanners configured (INVENTORY_SCANNERS)")
         return None
+    db = consumer_database(settings.database_url)
     ingest = ScannerIngest.from_settings(settings.scanners, db, system_clock, settings.timezone)
     ingest.start()
     return ingest
@@ -99,7 +100,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from .app import create_app
 
     db = _database(settings)
-    scanners = _start_ingest(settings, db) if args.command == "run" else None
+    scanners = _start_ingest(settings) if args.command == "run" else None
     mqtt_ingest = _start_mqtt(settings, db) if args.command == "run" else None
     scheduler = Scheduler(settings, db, system_clock) if args.command == "run" else None
     if scheduler is not None:
@@ -141,7 +142,7 @@ def cmd_scheduler(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     """`ingest`: MQTT readings and the serial scanners, until SIGTERM or Ctrl-C."""
     db = _database(settings)
-    scanners = _start_ingest(settings, db)
+    scanners = _start_ingest(settings)
     mqtt_ingest = _start_mqtt(settings, db)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from devices.barcodes import parse_scan
 from devices.serial import ScanFrame, ScannerConfig, ScannerReader, ScannerStatus, scanners_from_json
 
+from ..db.engine import make_engine
 from ..db.uow import Database
 from ..domain.errors import DomainError
 from ..services import ledger, scans, stations
@@ -26,6 +27,13 @@ from ..services.context import Clock, Context
 log = logging.getLogger(__name__)
 QUEUE_SIZE = 10_000
 BATCH_MAX = 50
+
+
+def consumer_database(url: str) -> Database:
+    """The scanner ingest's own engine, without the pool's liveness ping: that is a round trip
+    before every transaction of the consumer, which already retries a failed transaction (on a fresh
+    connection: a lost one is dropped from the pool), so a stale connection costs one retry."""
+    return Database(make_engine(url, pool_pre_ping=False, pool_size=2))
 
 
 class ScannerIngest:

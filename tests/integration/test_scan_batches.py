@@ -9,12 +9,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import event, func, select
+import pytest
+from sqlalchemy import event, func, select, text
 
 from devices.serial import ScanFrame, ScannerConfig
 from inventory_service.db.models import Lot, Movement
 from inventory_service.db.uow import Database
-from inventory_service.ingest.scanners import ScannerIngest
+from inventory_service.ingest.scanners import ScannerIngest, consumer_database
 from inventory_service.services import ledger
 from tests.conftest import Api
 from tests.integration.conftest import World
@@ -107,3 +108,32 @@ def test_a_refused_action_sends_the_batch_round_again_with_savepoints(db: Databa
         assert ledger.verify(uow) is None
     stock = api.get(f"/api/v1/stock?location_id={world.stockroom}", expect=200).json["items"]
     assert [(r["lot_number"], r["quantity"]) for r in stock] == [("R1", 2)]
+
+
+def test_the_consumer_records_through_a_dropped_connection(db_url: str, db: Database, clock: FrozenClock, api: Api,
+                                                           world: World):
+    """The scanner ingest's engine has no liveness ping (consumer_database): a connection the server
+    dropped fails one transaction, which is retried on a fresh connection."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("a server-side disconnect needs PostgreSQL")
+    consumer_db = consumer_database(db_url)
+    recorded: list[int] = []
+    ingest = ScannerIngest((ScannerConfig(id="sr-1", url="loop://", location="SR"),), consumer_db, clock,
+                           "America/New_York", on_recorded=lambda scan_id, frame: recorded.append(scan_id),
+                           reader_factory=lambda *a, **kw: type("NoReader", (), {"start": lambda self: None,
+                                                                                  "stop": lambda self: None})())
+    ingest.start()  # registers the station: the consumer's pool now holds one idle connection
+    try:
+        with consumer_db.engine.connect() as conn:
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
+        ingest.queue.put(frame("sr-1", label("AFTER-DROP")))
+        deadline = time.monotonic() + 20
+        while not recorded and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        ingest.stop()
+        consumer_db.dispose()
+    rows = api.get("/api/v1/scans?after_id=0&limit=50", expect=200).json["items"]
+    assert [(r["id"], r["outcome"], r["lot_number"]) for r in rows] == [(recorded[0], "applied", "AFTER-DROP")]
