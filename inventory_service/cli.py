@@ -13,7 +13,7 @@ from .config import ConfigError, Settings
 from .db import migrate
 from .db.engine import make_engine
 from .db.uow import Database
-from .ingest.mqtt import MqttIngest
+from .ingest.mqtt import MqttIngest, readings_database
 from .ingest.scanners import ScannerIngest, consumer_database
 from .jobs.scheduler import Scheduler
 from .services import auth, ledger
@@ -86,9 +86,9 @@ def _start_ingest(settings: Settings) -> ScannerIngest | None:
     return ingest
 
 
-def _start_mqtt(settings: Settings, db: Database) -> MqttIngest:
-    ingest = MqttIngest(settings.mqtt_url, db, system_clock, settings.timezone, instance=settings.instance,
-                        shared=settings.mqtt_shared)
+def _start_mqtt(settings: Settings) -> MqttIngest:
+    ingest = MqttIngest(settings.mqtt_url, readings_database(settings.database_url), system_clock,
+                        settings.timezone, instance=settings.instance, shared=settings.mqtt_shared)
     ingest.start()
     return ingest
 
@@ -101,7 +101,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     db = _database(settings)
     scanners = _start_ingest(settings) if args.command == "run" else None
-    mqtt_ingest = _start_mqtt(settings, db) if args.command == "run" else None
+    mqtt_ingest = _start_mqtt(settings) if args.command == "run" else None
     scheduler = Scheduler(settings, db, system_clock) if args.command == "run" else None
     if scheduler is not None:
         scheduler.start()
@@ -140,10 +140,9 @@ def cmd_scheduler(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
-    """`ingest`: MQTT readings and the serial scanners, until SIGTERM or Ctrl-C."""
-    db = _database(settings)
+    """`ingest`: MQTT readings and the serial scanners (each on its own engine), until SIGTERM or Ctrl-C."""
     scanners = _start_ingest(settings)
-    mqtt_ingest = _start_mqtt(settings, db)
+    mqtt_ingest = _start_mqtt(settings)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

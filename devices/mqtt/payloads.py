@@ -9,24 +9,30 @@ offset cannot be placed in time.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 MAX_BATCH = 10_000  # a logger's buffer (DDL requirement: at least 4,000 readings) fits
 TEMP_LIMITS = (-150.0, 150.0)  # beyond any vaccine store: a sensor fault, not a temperature
-KNOWN_FIELDS = {"seq", "ts", "temp_c", "battery_pct", "door_open"}
+KNOWN_FIELDS = frozenset({"seq", "ts", "temp_c", "battery_pct", "door_open"})
+_TEMP_LO, _TEMP_HI = TEMP_LIMITS
+_SEQ_END = 2**63
 
 
 class PayloadError(ValueError):
     """The payload breaks the contract; `str(exc)` is the reason stored with it."""
 
 
-@dataclass(frozen=True)
-class TemperatureReading:
+class TemperatureReading(NamedTuple):
+    """One validated reading. A NamedTuple rather than a frozen dataclass: as immutable, and several
+    times cheaper to build (the ingest builds one per reading)."""
+
     sensor_id: str
     seq: int
     ts: datetime
@@ -43,6 +49,14 @@ def topic_device(topic: str, prefix: str, suffix: str) -> str:
     return parts[1]
 
 
+@functools.lru_cache(maxsize=4096)
+def _reading_sensor(topic: str) -> str:
+    """`topic_device` of a reading topic, remembered per topic string: a sensor sends every reading
+    on the same topic. Only valid topics are remembered (lru_cache keeps no exceptions), and the
+    bound keeps a stream of made-up topics from growing it."""
+    return topic_device(topic, "coldchain", "reading")
+
+
 def _number(value: object, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise PayloadError(f"{name} must be a finite number, got {value!r}")
@@ -55,40 +69,65 @@ def _number(value: object, name: str) -> float:
     return number
 
 
+def _where(index: int | None) -> str:
+    """The prefix of a reason about one item of an array (built only when there is a reason)."""
+    return f"item {index}: " if index is not None else ""
+
+
+def _timestamp(ts_raw: str, index: int | None) -> datetime:
+    """An RFC 3339 timestamp with a zone, as an aware datetime that also exists in UTC."""
+    # fromisoformat (3.11) takes an upper-case "Z" as UTC; RFC 3339 also allows "z", and a stamp
+    # with either goes through the replacement as before. Most loggers send "+00:00" or an offset,
+    # and then the string is parsed as it is.
+    text = ts_raw.replace("z", "Z").replace("Z", "+00:00") if "z" in ts_raw or "Z" in ts_raw else ts_raw
+    try:
+        ts = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise PayloadError(f"{_where(index)}ts {ts_raw!r} is not RFC 3339") from exc
+    if ts.tzinfo is None or ts.utcoffset() is None:
+        raise PayloadError(f"{_where(index)}ts {ts_raw!r} has no time zone offset")
+    # Only a stamp on the first or the last representable day can leave datetime's range in UTC
+    # (an offset is under 24 hours): the conversion is tried only there.
+    if ts.year == 1 or ts.year == 9999:
+        try:
+            ts.astimezone(UTC)
+        except OverflowError:
+            raise PayloadError(f"{_where(index)}ts {ts_raw!r} is out of range in UTC") from None
+    return ts
+
+
 def _one(sensor_id: str, obj: object, index: int | None) -> TemperatureReading:
-    where = f"item {index}: " if index is not None else ""
+    """One reading object. The checks (and so the reason given) keep this order: object, unknown
+    fields, seq, ts, temp_c, battery_pct, door_open. Plain in-range values take a short path; anything
+    else goes through the general checks, which word the reason."""
     if not isinstance(obj, dict):
-        raise PayloadError(f"{where}expected a JSON object, got {type(obj).__name__}")
-    unknown = set(obj) - KNOWN_FIELDS
-    if unknown:
-        raise PayloadError(f"{where}unknown field(s) {', '.join(sorted(unknown))}")
+        raise PayloadError(f"{_where(index)}expected a JSON object, got {type(obj).__name__}")
+    if not KNOWN_FIELDS.issuperset(obj):
+        raise PayloadError(f"{_where(index)}unknown field(s) {', '.join(sorted(set(obj) - KNOWN_FIELDS))}")
     seq = obj.get("seq")
-    if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq < 2**63:
-        raise PayloadError(f"{where}seq must be a non-negative integer, got {seq!r}")
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq < _SEQ_END:
+        raise PayloadError(f"{_where(index)}seq must be a non-negative integer, got {seq!r}")
     ts_raw = obj.get("ts")
     if not isinstance(ts_raw, str):
-        raise PayloadError(f"{where}ts must be an RFC 3339 string, got {ts_raw!r}")
-    try:
-        ts = datetime.fromisoformat(ts_raw.replace("z", "Z").replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise PayloadError(f"{where}ts {ts_raw!r} is not RFC 3339") from exc
-    if ts.tzinfo is None or ts.utcoffset() is None:
-        raise PayloadError(f"{where}ts {ts_raw!r} has no time zone offset")
-    try:
-        ts.astimezone(UTC)
-    except OverflowError:
-        raise PayloadError(f"{where}ts {ts_raw!r} is out of range in UTC") from None
-    temp = _number(obj.get("temp_c"), f"{where}temp_c")
-    if not TEMP_LIMITS[0] <= temp <= TEMP_LIMITS[1]:
-        raise PayloadError(f"{where}temp_c {temp} is outside {TEMP_LIMITS[0]}..{TEMP_LIMITS[1]} °C (sensor fault?)")
+        raise PayloadError(f"{_where(index)}ts must be an RFC 3339 string, got {ts_raw!r}")
+    ts = _timestamp(ts_raw, index)
+    temp = obj.get("temp_c")
+    if type(temp) is not float or not _TEMP_LO <= temp <= _TEMP_HI:  # NaN fails the comparison too
+        temp = _number(temp, f"{_where(index)}temp_c")
+        if not _TEMP_LO <= temp <= _TEMP_HI:
+            raise PayloadError(f"{_where(index)}temp_c {temp} is outside {_TEMP_LO}..{_TEMP_HI} °C (sensor fault?)")
     battery = obj.get("battery_pct")
     if battery is not None:
-        battery = _number(battery, f"{where}battery_pct")
-        if not 0 <= battery <= 100:
-            raise PayloadError(f"{where}battery_pct must be 0..100, got {battery}")
+        kind = type(battery)
+        if (kind is int or kind is float) and 0 <= battery <= 100:  # bool is not int here; NaN fails
+            battery = float(battery)
+        else:
+            battery = _number(battery, f"{_where(index)}battery_pct")
+            if not 0 <= battery <= 100:
+                raise PayloadError(f"{_where(index)}battery_pct must be 0..100, got {battery}")
     door = obj.get("door_open")
-    if door is not None and not isinstance(door, bool):
-        raise PayloadError(f"{where}door_open must be true or false, got {door!r}")
+    if door is not None and door is not True and door is not False:
+        raise PayloadError(f"{_where(index)}door_open must be true or false, got {door!r}")
     return TemperatureReading(sensor_id, seq, ts, temp, battery, door)
 
 
@@ -96,7 +135,7 @@ def parse_reading_payload(topic: str, payload: bytes, *, now: datetime,
                           max_future: timedelta = timedelta(minutes=10)) -> list[TemperatureReading]:
     """All readings of one message, or PayloadError. A reading stamped more than `max_future`
     ahead of `now` is refused (a logger clock gone wrong would otherwise hide real data)."""
-    sensor_id = topic_device(topic, "coldchain", "reading")
+    sensor_id = _reading_sensor(topic)
     try:
         data = json.loads(payload.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:  # ValueError: also an int over sys.get_int_max_str_digits()
@@ -111,9 +150,9 @@ def parse_reading_payload(topic: str, payload: bytes, *, now: datetime,
         readings = [_one(sensor_id, item, i) for i, item in enumerate(data)]
     else:
         readings = [_one(sensor_id, data, None)]
-    late = [r for r in readings if r.ts - now > max_future]
-    if late:
-        raise PayloadError(f"ts {late[0].ts.isoformat()} is in the future (device clock wrong?)")
+    for r in readings:
+        if r.ts - now > max_future:
+            raise PayloadError(f"ts {r.ts.isoformat()} is in the future (device clock wrong?)")
     return readings
 
 

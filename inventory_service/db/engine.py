@@ -12,8 +12,10 @@ from sqlalchemy.engine import make_url
 WRITE = {"inventory_write": True}
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create the engine for `url`; SQLite gets WAL, foreign keys and a busy timeout.
+def make_engine(url: str, *, wal_autocheckpoint: int | None = None, **kwargs: Any) -> Engine:
+    """Create the engine for `url`; SQLite gets WAL, foreign keys and a busy timeout, and with
+    `wal_autocheckpoint` its connections checkpoint at that many WAL pages instead of SQLite's 1,000
+    (the readings ingest: see ingest.mqtt.readings_database).
 
     SQLite writers begin with `BEGIN IMMEDIATE`: a deferred transaction that reads and then
     writes can fail with SQLITE_BUSY without waiting when another writer got there first, which
@@ -37,6 +39,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        if wal_autocheckpoint is not None:
+            cursor.execute(f"PRAGMA wal_autocheckpoint={int(wal_autocheckpoint)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()

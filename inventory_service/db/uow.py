@@ -22,12 +22,6 @@ class Database:
         self._read = sessionmaker(engine, expire_on_commit=False)
         self._write = sessionmaker(engine.execution_options(**WRITE), expire_on_commit=False)
 
-    def remembers(self, key: Hashable) -> bool:
-        """Whether `once(key, ...)` would answer from memory in the current transaction."""
-        root = self.session.get_transaction()
-        hit = self._once.get(key)
-        return root is not None and hit is not None and hit[0] is root
-
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name

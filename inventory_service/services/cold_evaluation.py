@@ -37,9 +37,9 @@ from ..db.uow import UnitOfWork
 from ..domain.coldchain import alarms as alarm_rules
 from ..domain.coldchain import excursions as runs
 from ..domain.coldchain.alarms import AlarmEvent, day_bounds
-from ..domain.coldchain.ranges import AlarmRule, Range, RuleMode
+from ..domain.coldchain.ranges import AlarmRule, Range, RuleMode, nothing_breached
 from ..domain.coldchain.recent import RecentReadings, Remembered
-from ..domain.coldchain.timeline import segments
+from ..domain.coldchain.timeline import Segment, segments
 from ..domain.lots import LotStatus
 from . import alerts, reorder
 from .context import Context
@@ -263,11 +263,18 @@ def evaluate_many(uow: UnitOfWork, ctx: Context, affected: Mapping[int, datetime
 
 def _evaluate_window(uow: UnitOfWork, ctx: Context, unit: _Unit, cap: timedelta, window: _Window,
                      open_no_data: bool) -> list[Alarm]:
-    """The rules over one unit's window (pure), then the upserts for what they found."""
-    segs = segments(window.rows, cap, ctx.now)  # (ts, temp_c) pairs, as read
-    found = runs.find(segs, unit.range, data_end=ctx.now)
-    events = alarm_rules.evaluate(unit.rules, unit.range, segs, ctx.tz, ctx.now)
+    """The rules over one unit's window (pure), then the upserts for what they found. A window whose
+    every reading is in range and breaches no rule has no excursion and no alarm to find (the rules
+    look only at such readings), so its timeline is not built."""
+    temps = [t for _, t in window.rows]
     fired: list[Alarm] = []
+    segs: list[Segment] = []
+    found: list[runs.Excursion] = []
+    events: list[AlarmEvent] = []
+    if not nothing_breached(unit.range, unit.rules, min(temps), max(temps)):
+        segs = segments(window.rows, cap, ctx.now)  # (ts, temp_c) pairs, as read
+        found = runs.find(segs, unit.range, data_end=ctx.now)
+        events = alarm_rules.evaluate(unit.rules, unit.range, segs, ctx.tz, ctx.now)
     if found or events:
         row = _unit_row(uow, unit.id)
         stored = {(e.kind, e.start): e for e in _upsert_excursions(uow, ctx, row, found, segs)}

@@ -80,6 +80,26 @@ def test_readings_and_backfill_arrays_are_stored_once(ingest: MqttIngest, publis
         assert sensor is not None and sensor.battery_pct == 87 and sensor.max_seq == 11
 
 
+def test_committed_messages_are_acknowledged_so_the_same_session_gets_nothing_again(
+        ingest: MqttIngest, publisher: mqtt.Client, db: Database, mqtt_url: str, clock: FrozenClock):
+    """A batch's PUBACKs go out in one write (MqttIngest._acknowledge): the broker must take every one
+    of them, or a reconnect with the same persistent session would get the messages again."""
+    for first in (1, 26):  # two batches at least, each acknowledged after its commit
+        for seq in range(first, first + 25):
+            publisher.publish("coldchain/probe-1/reading", json.dumps(reading(seq, 60 - seq)), qos=1)
+        wait_for(lambda first=first: ingest.stats["acknowledged"] == first + 24 and not ingest.client.want_write())
+    ingest.stop()
+    again = MqttIngest(mqtt_url, db, clock, "America/New_York", instance=ingest.instance)
+    again.start()
+    try:
+        wait_for(again.connected)
+        time.sleep(1.0)  # the broker sends a resumed session's unacknowledged messages at once
+        assert again.stats["readings"] == 0
+    finally:
+        again.stop()
+    assert count(db, Reading) == 50
+
+
 def test_bad_payloads_are_stored_as_rejected_with_a_reason_and_ingest_goes_on(
         ingest: MqttIngest, publisher: mqtt.Client, db: Database):
     bad = [b"not json", b'{"seq": 1}', b'{"seq": -1, "ts": "2026-01-01T00:00:00Z", "temp_c": 5}',

@@ -7,6 +7,7 @@ ultra-cold -80.0 to -60.0 °C (product specific: take it from the package insert
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -63,6 +64,15 @@ class AlarmRule:
         threshold = d.get("threshold_c")
         return cls(Direction(str(d["kind"])), RuleMode(str(d["mode"])), float(str(d["delay_min"])),
                    None if threshold is None else float(str(threshold)), bool(d.get("inclusive", False)))
+
+
+def nothing_breached(unit: Range, rules: Iterable[AlarmRule], lowest: float, highest: float) -> bool:
+    """Whether temperatures all within [lowest, highest] can make no excursion and trip no alarm
+    rule of the unit. `classify` and `breached` only ever grow with distance from the range, so the
+    extremes decide: the evaluation of a quiet window (most of a steady stream) needs no timeline."""
+    if lowest < unit.min_c or highest > unit.max_c:
+        return False
+    return not any(r.breached(highest if r.kind is Direction.HIGH else lowest, unit) for r in rules)
 
 
 DEFAULT_RANGES = {

@@ -6,16 +6,21 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from inventory_service.domain.coldchain import alarms, excursions
 from inventory_service.domain.coldchain.daily import summarise
 from inventory_service.domain.coldchain.mkt import mkt_c
 from inventory_service.domain.coldchain.ranges import (
     DEFAULT_RANGES,
+    DEFAULT_RULES,
     WHO_30_DAY_RECORDER,
     AlarmRule,
     Direction,
+    Range,
     RuleMode,
+    nothing_breached,
 )
 from inventory_service.domain.coldchain.timeline import Reading, Segment, segments
 
@@ -148,3 +153,35 @@ def test_daily_summary_counts_unknown_time_as_no_data():
     assert (d.min_c, d.max_c, d.minutes_high, d.minutes_low) == (1, 9, 10, 5)
     assert d.minutes_no_data == 24 * 60 - 25
     assert d.mean_c == pytest.approx((5 + 9 + 9 + 1 + 5) / 5)
+
+
+def test_a_window_between_the_bounds_breaches_nothing_and_one_reading_past_a_bound_does():
+    assert nothing_breached(FRIDGE, DEFAULT_RULES, 2.0, 8.0)  # both bounds are in range
+    assert not nothing_breached(FRIDGE, DEFAULT_RULES, 2.0, 8.1)
+    assert not nothing_breached(FRIDGE, DEFAULT_RULES, 1.9, 8.0)
+
+
+def test_a_rule_threshold_inside_the_range_counts_as_a_breach():
+    # WHO PQS E006 freeze alarm at or below -0.5 °C, on a unit whose range reaches down to -2 °C
+    unit = Range(-2.0, 8.0)
+    assert not nothing_breached(unit, WHO_30_DAY_RECORDER, -0.5, 5.0)
+    assert nothing_breached(unit, WHO_30_DAY_RECORDER, -0.4, 5.0)
+
+
+_rules = st.lists(st.builds(
+    AlarmRule, st.sampled_from(Direction), st.sampled_from(RuleMode), st.integers(0, 60).map(float),
+    st.one_of(st.none(), st.sampled_from([-0.5, 1.0, 2.0, 5.0, 8.0, 9.0])), st.booleans()), max_size=3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(temps=st.lists(st.one_of(st.none(), st.sampled_from([-1.0, 1.9, 2.0, 2.1, 5.0, 7.9, 8.0, 8.1, 12.0])),
+                      min_size=1, max_size=30).filter(lambda ts: any(t is not None for t in ts)),
+       rules=_rules)
+def test_nothing_breached_means_the_rules_find_nothing(temps: list[float | None], rules: list[AlarmRule]):
+    """The shortcut the ingest takes for a quiet window never hides an excursion or an alarm."""
+    window = segs(temps)
+    present = [t for t in temps if t is not None]
+    if nothing_breached(FRIDGE, rules, min(present), max(present)):
+        end = window[-1].end
+        assert excursions.find(window, FRIDGE, data_end=end) == []
+        assert alarms.evaluate(rules, FRIDGE, window, NY, end) == []
