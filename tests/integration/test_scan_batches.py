@@ -110,12 +110,11 @@ def test_a_refused_action_sends_the_batch_round_again_with_savepoints(db: Databa
     assert [(r["lot_number"], r["quantity"]) for r in stock] == [("R1", 2)]
 
 
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # a server-side disconnect
 def test_the_consumer_records_through_a_dropped_connection(db_url: str, db: Database, clock: FrozenClock, api: Api,
                                                            world: World):
     """The scanner ingest's engine has no liveness ping (consumer_database): a connection the server
     dropped fails one transaction, which is retried on a fresh connection."""
-    if not db_url.startswith("postgresql"):
-        pytest.skip("a server-side disconnect needs PostgreSQL")
     consumer_db = consumer_database(db_url)
     recorded: list[int] = []
     ingest = ScannerIngest((ScannerConfig(id="sr-1", url="loop://", location="SR"),), consumer_db, clock,
