@@ -56,28 +56,35 @@ def _ts(row: Row) -> datetime:
 
 
 class RecentReadings:
-    """Remembered windows per unit, at most `max_units` of them (least recently used go first)."""
+    """Remembered windows per unit, least recently used first out, within two bounds on memory: at
+    most `max_rows_per_unit` rows per unit (a window is cut to its newest rows, a narrower claim, so a
+    backfill of days of readings is not kept whole) and at most `max_rows` rows in all (about 130
+    bytes each). A batch whose window reaches further back than what is kept reads the database."""
 
-    def __init__(self, max_units: int = 5000) -> None:
-        self.max_units = max_units
+    def __init__(self, max_units: int = 5000, max_rows: int = 100_000, max_rows_per_unit: int = 1_500) -> None:
+        self.max_units, self.max_rows, self.max_rows_per_unit = max_units, max_rows, max_rows_per_unit
         self._kept: dict[int, Remembered] = {}
         self._staged: dict[int, Remembered] = {}
+        self._rows = 0  # rows in _kept
 
     def get(self, unit_id: int) -> Remembered | None:
         """What this transaction may try: its own staged window, else the last committed one."""
         return self._staged.get(unit_id) or self._kept.get(unit_id)
 
     def stage(self, unit_id: int, window: Remembered) -> None:
+        if len(window.rows) > self.max_rows_per_unit:
+            window = window.trimmed(window.rows[-self.max_rows_per_unit][0])
         self._staged[unit_id] = window
 
     def commit(self) -> None:
         """The transaction that staged the windows committed: keep them."""
         for unit_id, window in self._staged.items():
-            self._kept.pop(unit_id, None)
+            old = self._kept.pop(unit_id, None)
+            self._rows += len(window.rows) - (len(old.rows) if old else 0)
             self._kept[unit_id] = window  # re-inserted: dicts keep insertion order, the oldest first
         self._staged.clear()
-        while len(self._kept) > self.max_units:
-            del self._kept[next(iter(self._kept))]
+        while self._kept and (len(self._kept) > self.max_units or self._rows > self.max_rows):
+            self._rows -= len(self._kept.pop(next(iter(self._kept))).rows)
 
     def discard(self) -> None:
         """The transaction rolled back (or may have): forget what it staged."""
@@ -86,3 +93,4 @@ class RecentReadings:
     def forget(self) -> None:
         self._kept.clear()
         self._staged.clear()
+        self._rows = 0

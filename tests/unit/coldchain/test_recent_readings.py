@@ -54,3 +54,17 @@ def test_the_least_recently_evaluated_units_are_forgotten_first():
         recent.commit()
     assert recent.get(2) is None
     assert recent.get(1) is not None and recent.get(3) is not None
+
+
+def test_memory_is_bounded_per_unit_and_in_all():
+    recent = RecentReadings(max_rows=5, max_rows_per_unit=3)
+    long = Remembered(at(0), tuple((at(5 * i), 4.0) for i in range(10)))  # a backfill of ten readings
+    recent.stage(1, long)
+    recent.commit()
+    kept = recent.get(1)
+    assert kept is not None and kept.rows == long.rows[-3:]
+    assert kept.since == at(35) and not kept.covers(at(30))  # the claim narrowed with the rows
+    recent.stage(2, Remembered(at(0), ((at(0), 4.0), (at(5), 5.0))))
+    recent.stage(3, Remembered(at(0), ((at(0), 4.0),)))
+    recent.commit()  # 3 + 2 + 1 rows > 5: the least recently kept unit goes
+    assert recent.get(1) is None and recent.get(2) is not None and recent.get(3) is not None
