@@ -146,18 +146,26 @@ def _act(uow: UnitOfWork, ctx: Context, station: Station, scan: Scan, act: Act, 
         except DomainError as exc:
             raise NeedsSavepoint(exc.code) from exc
     else:
-        try:
-            with ledger.savepoint(uow):
-                applied = _apply(uow, ctx, scan, item, act)
-        except DomainError as exc:
-            _reject(scan, exc.code, exc.message)
+        maybe = _apply_or_reject(uow, ctx, scan, item, act)
+        if maybe is None:
             return None
+        applied = maybe
     scan.outcome, scan.lot_id = "applied", applied.lot_id
     scan.movement_ids = applied.movement_ids
     scan.warnings = [*scan.warnings, *applied.warnings]
     scan.message = f"{act.mode.value} {act.quantity} {item.name}"
     save_state(uow, ctx, station, act.state)
     return applied.count_line
+
+
+def _apply_or_reject(uow: UnitOfWork, ctx: Context, scan: Scan, item: Item | ItemRef, act: Act) -> Applied | None:
+    """`_apply` in a savepoint; a refused action is rolled back and the scan marked rejected (None)."""
+    try:
+        with ledger.savepoint(uow):
+            return _apply(uow, ctx, scan, item, act)
+    except DomainError as exc:
+        _reject(scan, exc.code, exc.message)
+        return None
 
 
 @dataclass
@@ -262,11 +270,8 @@ def resolve(uow: UnitOfWork, ctx: Context, scan_id: int, item_id: int) -> Scan:
     act = Act(Mode(scan.mode), label, scan.applied_quantity or 1, scan.target_location, state_of(scanner))
     scan.item_id = item.id
     scan.resolved_at, scan.resolved_by = ctx.now, ctx.actor
-    try:
-        with ledger.savepoint(uow):
-            applied = _apply(uow, ctx, scan, item, act)
-    except DomainError as exc:
-        _reject(scan, exc.code, exc.message)
+    applied = _apply_or_reject(uow, ctx, scan, item, act)
+    if applied is None:
         return scan
     if applied.count_line is not None:
         applied.count_line.scan_id = scan.id
