@@ -67,10 +67,12 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.engine import make_url
 
 import inventory_service.ingest.scanners as ingest_module
+from devices.barcodes import ScanData
 from devices.serial import PortState, ScanFrame, ScannerConfig
 from inventory_service.db import migrate
 from inventory_service.db.models import Movement, Scan, Scanner
 from inventory_service.db.uow import Database
+from inventory_service.ingest.heap import freeze_startup_heap
 from inventory_service.ingest.scanners import ScannerIngest, consumer_database
 from inventory_service.services import catalog, ledger
 from inventory_service.services.context import Context, system_clock
@@ -279,13 +281,13 @@ class MeasuredIngest(ScannerIngest):
         super().__init__(*args, **kwargs)
         self.probe = probe
 
-    def record_many(self, frames: list[ScanFrame]) -> list[int]:
+    def record_many(self, frames: list[ScanFrame], parsed: Sequence[ScanData | None] | None = None) -> list[int]:
         self.probe.begin([f.text for f in frames])
-        return super().record_many(frames)
+        return super().record_many(frames, parsed)
 
-    def record(self, frame: ScanFrame) -> int:
+    def record(self, frame: ScanFrame, parsed: ScanData | None = None) -> int:
         self.probe.begin([frame.text])
-        return super().record(frame)
+        return super().record(frame, parsed)
 
 
 def instrument(probe: Probe, engine: Any) -> contextlib.AbstractContextManager[None]:
@@ -444,6 +446,7 @@ def measure(db: Database, args: argparse.Namespace, workdir: Path, result: Resul
         with instrument(probe, db.engine):
             ingest.start()  # registers the stations (receive mode), then the consumer and the readers
             wait_until(lambda: ports_open(db, ingest, ids), 30, "every scanner port to be open")
+            freeze_startup_heap()  # as the `run` and `ingest` roles do once started (cli)
             time.sleep(0.2)
             start_at = time.monotonic() + 0.5
             cpu0 = time.process_time()
@@ -487,11 +490,11 @@ def shut_down(ingest: MeasuredIngest) -> list[str]:
         reader.stop()
     while True:
         try:
-            frame = ingest.queue.get_nowait()
+            queued = ingest.queue.get_nowait()
         except queue.Empty:
             break
-        if frame is not None:
-            discarded.append(frame.text)
+        if queued is not None:
+            discarded.append(queued[0].text)
     ingest.stop(timeout=60)
     if ingest._consumer.is_alive():  # the service has no accessor
         raise RuntimeError("the scan consumer did not stop within 60 s")

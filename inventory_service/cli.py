@@ -13,6 +13,7 @@ from .config import ConfigError, Settings
 from .db import migrate
 from .db.engine import make_engine
 from .db.uow import Database
+from .ingest.heap import freeze_startup_heap
 from .ingest.mqtt import MqttIngest, readings_database
 from .ingest.scanners import ScannerIngest, consumer_database
 from .jobs.scheduler import Scheduler
@@ -106,6 +107,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     if scheduler is not None:
         scheduler.start()
     app = create_app(settings, db=db, mqtt_status=mqtt_ingest.connected if mqtt_ingest else None)
+    freeze_startup_heap()
     log.info("serving the API on http://%s (role %s)", settings.bind, args.command)
     # SIGTERM (docker stop, systemd) ends the server like Ctrl-C, so the finally block below stops ingest
     # (publishing our own `offline`) and the scheduler cleanly.
@@ -143,6 +145,7 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     """`ingest`: MQTT readings and the serial scanners (each on its own engine), until SIGTERM or Ctrl-C."""
     scanners = _start_ingest(settings)
     mqtt_ingest = _start_mqtt(settings)
+    freeze_startup_heap()
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -1,5 +1,9 @@
-"""Serial scanners in: one reader thread per port parses nothing and only enqueues frames; one
-consumer thread parses each frame and hands it to the scans service (ARCHITECTURE §3, device hand-off).
+"""Serial scanners in: one reader thread per port frames, parses and enqueues; one consumer thread
+hands the parsed frames to the scans service (ARCHITECTURE §3, device hand-off).
+
+Parsing happens in the reader's thread, not the consumer's: the consumer is the one path every scan
+queues behind, and the readers parse while it waits on the database, so a frame's parse no longer
+adds to the wait of the frames behind it.
 
 The queue is bounded: when the database stalls, readers block instead of memory growing, and the
 scanner's own buffer (and the operator seeing no feedback) takes the strain. A frame whose
@@ -12,10 +16,10 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from zoneinfo import ZoneInfo
 
-from devices.barcodes import parse_scan
+from devices.barcodes import ScanData, parse_scan
 from devices.serial import ScanFrame, ScannerConfig, ScannerReader, ScannerStatus, scanners_from_json
 
 from ..db.engine import make_engine
@@ -27,6 +31,8 @@ from ..services.context import Clock, Context
 log = logging.getLogger(__name__)
 QUEUE_SIZE = 10_000
 BATCH_MAX = 50
+#: A frame as the consumer receives it: parsed by the reader (None when that failed: parsed again).
+Queued = tuple[ScanFrame, ScanData | None]
 
 
 def consumer_database(url: str) -> Database:
@@ -43,7 +49,7 @@ class ScannerIngest:
                  on_recorded: Callable[[int, ScanFrame], None] | None = None,
                  reader_factory: Callable[..., ScannerReader] = ScannerReader) -> None:
         self.configs, self.db, self.clock, self.tz = configs, db, clock, ZoneInfo(tz_name)
-        self.queue: queue.Queue[ScanFrame | None] = queue.Queue(maxsize=QUEUE_SIZE)
+        self.queue: queue.Queue[Queued | None] = queue.Queue(maxsize=QUEUE_SIZE)
         self.readers: list[ScannerReader] = []
         self.status: dict[str, ScannerStatus] = {}
         self.on_recorded = on_recorded
@@ -66,10 +72,24 @@ class ScannerIngest:
             uow.commit()
         self._consumer.start()
         for config in self.configs:
-            reader = self._reader_factory(config, self.queue.put, on_status=self._on_status)
+            reader = self._reader_factory(config, self.submit, on_status=self._on_status)
             reader.start()
             self.readers.append(reader)
         log.info("scanner ingest: %d scanner(s) started", len(self.readers))
+
+    def submit(self, frame: ScanFrame) -> None:
+        """The readers' sink (it runs in the reader's thread): parse the frame, then queue it for the
+        consumer; blocks while the queue is full. A parser failure is logged and the consumer parses
+        the frame again, so the frame is still recorded (as unparseable if it fails there too)."""
+        try:
+            parsed: ScanData | None = self._parse(frame)
+        except Exception:
+            log.exception("scanner %s: could not parse frame %r", frame.scanner_id, frame.text[:80])
+            parsed = None
+        self.queue.put((frame, parsed))
+
+    def _parse(self, frame: ScanFrame) -> ScanData:
+        return parse_scan(frame.text, today=self._context(frame.scanner_id).today)
 
     def _on_status(self, status: ScannerStatus) -> None:
         """Record the port's state on the station (the reader logs the change itself)."""
@@ -94,10 +114,10 @@ class ScannerIngest:
         """Record frames as they come; when several are waiting (a burst from many stations), record
         them in one transaction, so a busy stockroom pays one commit per burst instead of per scan."""
         while True:
-            frame = self.queue.get()
-            if frame is None:
+            first = self.queue.get()
+            if first is None:
                 return
-            batch = [frame]
+            batch = [first]
             while len(batch) < BATCH_MAX:
                 try:
                     nxt = self.queue.get_nowait()
@@ -109,24 +129,25 @@ class ScannerIngest:
                 batch.append(nxt)
             self._record_batch(batch)
 
-    def _record_batch(self, batch: list[ScanFrame]) -> None:
+    def _record_batch(self, batch: list[Queued]) -> None:
+        frames = [frame for frame, _ in batch]
         try:
-            ids = self.record_many(batch)
+            ids = self.record_many(frames, [parsed for _, parsed in batch])
         except Exception:
             log.exception("scanner ingest: a batch of %d frame(s) failed; recording them one by one", len(batch))
         else:
             if self.on_recorded is not None:
-                for scan_id, frame in zip(ids, batch, strict=True):
+                for scan_id, frame in zip(ids, frames, strict=True):
                     self.on_recorded(scan_id, frame)
             return
-        for frame in batch:
-            self._record_with_retry(frame)
+        for frame, parsed in batch:
+            self._record_with_retry(frame, parsed)
 
-    def _record_with_retry(self, frame: ScanFrame) -> None:
+    def _record_with_retry(self, frame: ScanFrame, parsed: ScanData | None) -> None:
         delay = 0.1
         while True:
             try:
-                scan_id = self.record(frame)
+                scan_id = self.record(frame, parsed)
             except DomainError as exc:  # e.g. the station was deleted: retrying cannot help
                 log.error("scanner %s: frame %r cannot be recorded: %s", frame.scanner_id, frame.text[:80], exc)
                 return
@@ -142,37 +163,42 @@ class ScannerIngest:
                 self.on_recorded(scan_id, frame)
             return
 
-    def record_many(self, frames: list[ScanFrame]) -> list[int]:
-        """Record frames in order, in one transaction; all or none are committed.
+    def record_many(self, frames: list[ScanFrame], parsed: Sequence[ScanData | None] | None = None) -> list[int]:
+        """Record frames in order, in one transaction; all or none are committed. `parsed` holds
+        each frame's parse when the reader made it (None entries, or no list: parsed here).
 
         The first pass runs the stock actions without a savepoint each (scans.record); if one of
         them is refused, that pass is rolled back and the batch recorded again with savepoints.
         """
+        given = list(parsed) if parsed is not None else [None] * len(frames)
+        if len(given) != len(frames):
+            raise ValueError("record_many: one parse (or None) per frame")
+        done = [p if p is not None else self._parse(f) for f, p in zip(frames, given, strict=True)]
         try:
-            return self._record_many(frames, savepoints=False)
+            return self._record_many(frames, done, savepoints=False)
         except scans.NeedsSavepoint:
-            return self._record_many(frames, savepoints=True)
+            return self._record_many(frames, done, savepoints=True)
 
-    def _record_many(self, frames: list[ScanFrame], *, savepoints: bool) -> list[int]:
+    def _record_many(self, frames: list[ScanFrame], parsed: list[ScanData], *, savepoints: bool) -> list[int]:
         ids = []
         with self.db.unit_of_work() as uow:
             # Take the ledger head and the batch's stations up front, outside any savepoint, so the
             # batch locks each once rather than once per scan (UnitOfWork.once).
             ledger.lock_head(uow)
             stations.lock_stations(uow, [f.scanner_id for f in frames])
-            for frame in frames:
+            for frame, data in zip(frames, parsed, strict=True):
                 ctx = self._context(frame.scanner_id)
-                parsed = parse_scan(frame.text, today=ctx.today)
-                scan = scans.record(uow, ctx, frame.scanner_id, parsed, rejected=frame.rejected,
+                scan = scans.record(uow, ctx, frame.scanner_id, data, rejected=frame.rejected,
                                     rereads_before=frame.suppressed_duplicates, savepoints=savepoints)
                 ids.append(scan.id)
             uow.commit()
         return ids
 
-    def record(self, frame: ScanFrame) -> int:
-        """Parse and record one frame in its own transaction; return the scan id."""
+    def record(self, frame: ScanFrame, parsed: ScanData | None = None) -> int:
+        """Record one frame (parsed here unless `parsed` is given) in its own transaction; return the scan id."""
         ctx = self._context(frame.scanner_id)
-        parsed = parse_scan(frame.text, today=ctx.today)
+        if parsed is None:
+            parsed = parse_scan(frame.text, today=ctx.today)
         with self.db.unit_of_work() as uow:
             scan = scans.record(uow, ctx, frame.scanner_id, parsed, rejected=frame.rejected,
                                 rereads_before=frame.suppressed_duplicates)

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from devices.barcodes.gtin import to_gtin14
 
+from ..db.direct import Direct
 from ..db.models import Item, ItemGtin, ItemHibc, Location
 from ..db.uow import UnitOfWork
 from ..domain.errors import Conflict, InvalidRequest, NotFound
@@ -115,8 +116,8 @@ def _item_by(codes: Any, column: str) -> Any:
             .where(codes.c[column] == bindparam("code")))
 
 
-_ITEM_BY_GTIN = _item_by(ItemGtin.__table__, "gtin")
-_ITEM_BY_HIBC = _item_by(ItemHibc.__table__, "code")
+_ITEM_BY_GTIN = Direct(_item_by(ItemGtin.__table__, "gtin"))
+_ITEM_BY_HIBC = Direct(_item_by(ItemHibc.__table__, "code"))
 
 
 def find_item(uow: UnitOfWork, *, gtin: str | None = None, hibc_code: str | None = None) -> ItemRef | None:
@@ -126,9 +127,9 @@ def find_item(uow: UnitOfWork, *, gtin: str | None = None, hibc_code: str | None
         normalised = _gtin14(gtin)
         if normalised is None:
             return None
-        row = uow.session.execute(_ITEM_BY_GTIN, {"code": normalised}).first()
+        row = _ITEM_BY_GTIN.run(uow, {"code": normalised}).first()
     elif hibc_code is not None:
-        row = uow.session.execute(_ITEM_BY_HIBC, {"code": hibc_code.lstrip("+").upper()}).first()
+        row = _ITEM_BY_HIBC.run(uow, {"code": hibc_code.lstrip("+").upper()}).first()
     else:
         return None
     return ItemRef(row[0], row[1]) if row is not None else None

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ..db.direct import Direct
 from ..db.models import Balance, LedgerHead, Movement
 from ..db.uow import UnitOfWork
 from ..domain import ledger
@@ -49,14 +50,14 @@ def lock_head(uow: UnitOfWork) -> Head:
 
 
 _HEADS = LedgerHead.__table__
-_LOCK_HEAD = (select(_HEADS.c.last_id, _HEADS.c.last_hash, _HEADS.c.row_count)
-              .where(_HEADS.c.id == HEAD_ID).with_for_update())
-_WRITE_HEAD = (update(_HEADS).where(_HEADS.c.id == HEAD_ID)
-               .values(last_id=bindparam("h_id"), last_hash=bindparam("h_hash"), row_count=bindparam("h_count")))
+_LOCK_HEAD = Direct(select(_HEADS.c.last_id, _HEADS.c.last_hash, _HEADS.c.row_count)
+                    .where(_HEADS.c.id == HEAD_ID).with_for_update())
+_WRITE_HEAD = Direct(update(_HEADS).where(_HEADS.c.id == HEAD_ID)
+                     .values(last_id=bindparam("h_id"), last_hash=bindparam("h_hash"), row_count=bindparam("h_count")))
 
 
 def _select_head(uow: UnitOfWork) -> Head:
-    row = uow.session.execute(_LOCK_HEAD).first()
+    row = _LOCK_HEAD.run(uow).first()
     if row is None:
         raise RuntimeError("ledger head row missing: run `inventory-service db upgrade`")
     return Head(*row)
@@ -64,7 +65,7 @@ def _select_head(uow: UnitOfWork) -> Head:
 
 def _write_head(uow: UnitOfWork, heads: list[Head]) -> None:
     head = heads[-1]  # the same object every time (lock_head): its values at commit
-    uow.session.execute(_WRITE_HEAD, {"h_id": head.last_id, "h_hash": head.last_hash, "h_count": head.row_count})
+    _WRITE_HEAD.run(uow, {"h_id": head.last_id, "h_hash": head.last_hash, "h_count": head.row_count})
 
 
 @contextmanager
@@ -99,10 +100,9 @@ class Change:
     reference: str | None = None
 
 
-# Built once: these run for every movement, and a statement object reused with bound values skips
-# building the construct and its cache key each time.
+# Built once and run on the driver's cursor (db.direct): these run for every movement.
 _BALANCES = Balance.__table__
-_DECREASE = (
+_DECREASE = Direct(
     update(_BALANCES)
     .where(_BALANCES.c.lot_id == bindparam("b_lot"), _BALANCES.c.location_id == bindparam("b_loc"),
            _BALANCES.c.quantity >= bindparam("b_take"))
@@ -119,8 +119,8 @@ def _increase(insert: Callable[[Any], Any]) -> Any:
             .returning(_BALANCES.c.quantity))
 
 
-_INCREASE = {"postgresql": _increase(postgresql.insert), "sqlite": _increase(sqlite.insert)}
-_INSERT_MOVEMENT = Movement.__table__.insert()  # type: ignore[attr-defined]
+_INCREASE = {"postgresql": Direct(_increase(postgresql.insert)), "sqlite": Direct(_increase(sqlite.insert))}
+_INSERT_MOVEMENT = Direct(Movement.__table__.insert())  # type: ignore[attr-defined]
 
 
 def apply_change(uow: UnitOfWork, ctx: Context, head: Head, change: Change) -> Movement:
@@ -133,8 +133,8 @@ def apply_change(uow: UnitOfWork, ctx: Context, head: Head, change: Change) -> M
     if s.in_nested_transaction() and not head.guards:
         raise RuntimeError("a savepoint around ledger appends must be taken with ledger.savepoint()")
     if change.quantity < 0:
-        result = s.execute(_DECREASE, {"b_lot": change.lot_id, "b_loc": change.location_id,
-                                       "b_take": -change.quantity, "b_now": ctx.now}).first()
+        result = _DECREASE.run(uow, {"b_lot": change.lot_id, "b_loc": change.location_id,
+                                     "b_take": -change.quantity, "b_now": ctx.now}).first()
         if result is None:
             raise InsufficientStock(
                 f"lot {change.lot_id} has fewer than {-change.quantity} at location {change.location_id}",
@@ -143,7 +143,7 @@ def apply_change(uow: UnitOfWork, ctx: Context, head: Head, change: Change) -> M
         balance_after = result[0]
     else:
         # One statement whether or not the lot already has a balance here.
-        balance_after = s.execute(_INCREASE[uow.dialect], {
+        balance_after = _INCREASE[uow.dialect].run(uow, {
             "lot_id": change.lot_id, "location_id": change.location_id, "item_id": change.item_id,
             "quantity": change.quantity, "updated_at": ctx.now}).scalar_one()
 
@@ -155,7 +155,7 @@ def apply_change(uow: UnitOfWork, ctx: Context, head: Head, change: Change) -> M
     }
     digest = ledger.movement_hash(head.last_hash, fields)
     # Appended with a plain INSERT: the row is never changed afterwards, so the session need not track it.
-    s.execute(_INSERT_MOVEMENT, {**fields, "prev_hash": head.last_hash, "hash": digest})
+    _INSERT_MOVEMENT.run(uow, {**fields, "prev_hash": head.last_hash, "hash": digest})
     movement = Movement(**fields, prev_hash=head.last_hash, hash=digest)
     head.last_id = movement.id
     head.last_hash = digest

@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from ..db.direct import Direct
 from ..db.models import Alert, Balance, Item, Location, Lot, Movement, ParLevel
 from ..db.uow import UnitOfWork
 from ..domain import reorder as rules
@@ -176,11 +177,20 @@ _PARS = ParLevel.__table__
 _PAR_IDS_OF_PAIRS = (select(_PARS.c.id)
                      .where(tuple_(_PARS.c.item_id, _PARS.c.location_id).in_(bindparam("pairs", expanding=True)))
                      .order_by(_PARS.c.id))
+# One pair (a transaction with one scan, the usual case) has its own statement: an expanding IN is
+# rendered again on every execution, which costs more than the query itself.
+_PAR_ID_OF_PAIR = Direct(select(_PARS.c.id).where(_PARS.c.item_id == bindparam("p_item"),
+                                                  _PARS.c.location_id == bindparam("p_loc")))
 
 
 def check_pairs(uow: UnitOfWork, ctx: Context, pairs: Sequence[tuple[int, int]]) -> int:
     """`check` the par levels of these (item, location) pairs, set-based; returns how many exist."""
-    ids = list(uow.session.scalars(_PAR_IDS_OF_PAIRS, {"pairs": sorted(set(pairs))}))
+    distinct = sorted(set(pairs))
+    if len(distinct) == 1:
+        (item_id, location_id), = distinct
+        ids = [row[0] for row in _PAR_ID_OF_PAIR.run(uow, {"p_item": item_id, "p_loc": location_id})]
+    else:
+        ids = list(uow.session.scalars(_PAR_IDS_OF_PAIRS, {"pairs": distinct}))
     return check_all(uow, ctx, ids) if ids else 0
 
 

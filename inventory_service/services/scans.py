@@ -15,6 +15,7 @@ from sqlalchemy import or_, select, update
 
 from devices.barcodes import ScanData
 
+from ..db.direct import Direct
 from ..db.models import CountLine, Item, Lot, Scan
 from ..db.uow import UnitOfWork
 from ..domain import fefo
@@ -33,7 +34,7 @@ READER_REJECTIONS = ("too_long", "noise", "cut_by_port_loss", "cut_by_stop")
 
 _SCANS = Scan.__table__
 _SCAN_FIELDS = tuple(c.key for c in _SCANS.c if c.key != "id")
-_INSERT_SCAN = _SCANS.insert().returning(_SCANS.c.id)
+_INSERT_SCAN = Direct(_SCANS.insert().returning(_SCANS.c.id))
 
 
 class ScanRejected(DomainError):
@@ -117,7 +118,7 @@ def record(uow: UnitOfWork, ctx: Context, scanner_id: str, parsed: ScanData, *,
             count_line = _act(uow, ctx, station, scan, decision, savepoints)
     # The row is written once, with its outcome (the action runs first), by a plain INSERT: the
     # session need not track a row the scan path never changes again.
-    scan.id = uow.session.execute(_INSERT_SCAN, {c: getattr(scan, c) for c in _SCAN_FIELDS}).scalar_one()
+    scan.id = _INSERT_SCAN.run(uow, {c: getattr(scan, c) for c in _SCAN_FIELDS}).scalar_one()
     if count_line is not None:
         count_line.scan_id = scan.id
         uow.session.add(count_line)

@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, select, update
 
 from devices.serial import ScannerConfig
 
+from ..db.direct import Direct
 from ..db.models import Location, Scanner
 from ..db.uow import UnitOfWork
 from ..domain.errors import InvalidRequest, NotFound
@@ -40,7 +41,7 @@ class Station:
 _SCANNERS = Scanner.__table__
 _STATION_COLUMNS = (_SCANNERS.c.location_id, _SCANNERS.c.mode, _SCANNERS.c.home_mode, _SCANNERS.c.pending_quantity,
                     _SCANNERS.c.target_location, _SCANNERS.c.count_open)
-_LOCK_STATION = select(*_STATION_COLUMNS).where(_SCANNERS.c.id == bindparam("s_id")).with_for_update()
+_LOCK_STATION = Direct(select(*_STATION_COLUMNS).where(_SCANNERS.c.id == bindparam("s_id")).with_for_update())
 # In id order: two transactions locking overlapping sets of stations then queue instead of deadlocking.
 _LOCK_STATIONS = (select(_SCANNERS.c.id, *_STATION_COLUMNS)
                   .where(_SCANNERS.c.id.in_(bindparam("s_ids", expanding=True)))
@@ -56,7 +57,11 @@ def _station(scanner_id: str, row: Any) -> Station:
 def lock_stations(uow: UnitOfWork, scanner_ids: list[str]) -> None:
     """Lock several stations at once, ahead of `lock_station` for each (a batch of scans from
     many stations then takes one statement for them all). Unknown ids are left to lock_station."""
-    rows = uow.session.execute(_LOCK_STATIONS, {"s_ids": sorted(set(scanner_ids))}).all()
+    distinct = sorted(set(scanner_ids))
+    if len(distinct) == 1:  # an expanding IN is rendered again on every execution: skip it for one
+        lock_station(uow, distinct[0])
+        return
+    rows = uow.session.execute(_LOCK_STATIONS, {"s_ids": distinct}).all()
     for scanner_id, *row in rows:
         station = _station(scanner_id, row)
         uow.once(("station", scanner_id), lambda s=station: s)
@@ -67,7 +72,7 @@ def lock_station(uow: UnitOfWork, scanner_id: str) -> Station:
     pending quantity change one scan at a time. Read with a plain query: this runs for every scan."""
 
     def load() -> Station:
-        row = uow.session.execute(_LOCK_STATION, {"s_id": scanner_id}).first()
+        row = _LOCK_STATION.run(uow, {"s_id": scanner_id}).first()
         if row is None:
             raise NotFound(f"scanner {scanner_id!r} not found", code="scanner_not_found")
         return _station(scanner_id, row)

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ..db.direct import Direct
 from ..db.models import Balance, Lot, Movement, RecallLot
 from ..db.uow import UnitOfWork
 from ..domain import fefo
@@ -67,12 +68,12 @@ _LOT_ID = (select(_LOTS.c.id)
            .where(_LOTS.c.item_id == bindparam("l_item"), _LOTS.c.lot_number == bindparam("l_number"),
                   _LOTS.c.expiry == bindparam("l_expiry")).scalar_subquery())
 # The lot's id and, in the same round trip, an open recall naming its number (used when it is new).
-_FIND_LOT = select(_LOT_ID, select(_RECALL_LOTS.c.recall_id)
-                   .where(_RECALL_LOTS.c.item_id == bindparam("l_item"),
-                          _RECALL_LOTS.c.lot_number == bindparam("l_number"))
-                   .limit(1).scalar_subquery())
-_CREATE_LOT = {name: insert(_LOTS).on_conflict_do_nothing(index_elements=["item_id", "lot_number", "expiry"])
-               .returning(_LOTS.c.id)
+_FIND_LOT = Direct(select(_LOT_ID, select(_RECALL_LOTS.c.recall_id)
+                          .where(_RECALL_LOTS.c.item_id == bindparam("l_item"),
+                                 _RECALL_LOTS.c.lot_number == bindparam("l_number"))
+                          .limit(1).scalar_subquery()))
+_CREATE_LOT = {name: Direct(insert(_LOTS).on_conflict_do_nothing(index_elements=["item_id", "lot_number", "expiry"])
+                            .returning(_LOTS.c.id))
                for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))}
 
 
@@ -81,10 +82,10 @@ def find_or_create_lot_id(uow: UnitOfWork, ctx: Context, item_id: int, lot_numbe
     recall starts recalled. One statement for a known lot, two for a new one, and no ORM objects:
     every received scan comes through here."""
     key = {"l_item": item_id, "l_number": lot_number, "l_expiry": expiry}
-    lot_id, recalled = uow.session.execute(_FIND_LOT, key).one()
+    lot_id, recalled = _FIND_LOT.run(uow, key).one()
     if lot_id is not None:
         return int(lot_id)
-    created = uow.session.execute(_CREATE_LOT[uow.dialect], {
+    created = _CREATE_LOT[uow.dialect].run(uow, {
         "item_id": item_id, "lot_number": lot_number, "expiry": expiry, "created_at": ctx.now,
         "status": LotStatus.RECALLED.value if recalled else LotStatus.AVAILABLE.value,
         "status_reason": f"recall {recalled}" if recalled else None}).scalar()

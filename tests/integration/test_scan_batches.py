@@ -127,7 +127,7 @@ def test_the_consumer_records_through_a_dropped_connection(db_url: str, db: Data
             pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
-        ingest.queue.put(frame("sr-1", label("AFTER-DROP")))
+        ingest.submit(frame("sr-1", label("AFTER-DROP")))
         deadline = time.monotonic() + 20
         while not recorded and time.monotonic() < deadline:
             time.sleep(0.05)

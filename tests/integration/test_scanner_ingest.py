@@ -84,7 +84,7 @@ def test_a_burst_of_queued_frames_is_recorded_in_order_in_one_go(db: Database, c
                                                                                   "stop": lambda self: None})())
     texts = ["#QTY:2", "]d20109501101530003" "17270131" "10L1", "garbage!", "]d20109501101530003" "17270131" "10L2"]
     for text in texts:
-        ingest.queue.put(ScanFrame("sr-1", text, datetime.now(UTC), time.monotonic()))
+        ingest.submit(ScanFrame("sr-1", text, datetime.now(UTC), time.monotonic()))
     ingest.start()
     wait_for(lambda: len(recorded) == len(texts))
     ingest.stop()
