@@ -73,6 +73,7 @@ class _Plan:
         self.results: list[Processor | None] = [
             c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
         self.has_processors = any(p is not None for p in self.results)
+        self.returns_rows = bool(self.results)
 
     def parameters(self, params: Mapping[str, Any]) -> Any:
         values = self.compiled.construct_params(params)
@@ -113,7 +114,7 @@ class Direct:
         session = uow.session
         if session.autoflush:  # as Session.execute does: pending ORM changes first (a no-op when clean)
             session.flush()
-        conn = session.connection()
+        conn = uow.connection()
         key = (conn.dialect.name, tuple(params))
         plan = self._plans.get(key)
         if plan is None:
@@ -121,17 +122,24 @@ class Direct:
         return _execute(conn, plan, params)
 
 
+_CURSOR = "inventory_direct_cursor"
+
+
 def _execute(conn: Connection, plan: _Plan, params: Mapping[str, Any]) -> Rows:
-    dbapi_connection = conn.connection.dbapi_connection
+    pooled = conn.connection
+    dbapi_connection = pooled.dbapi_connection
     assert dbapi_connection is not None
     values = plan.parameters(params)
-    cursor = dbapi_connection.cursor()
+    # One cursor per driver connection, kept with it in the pool (and dropped with it when invalidated).
+    cursor = pooled.info.get(_CURSOR)
+    if cursor is None:
+        cursor = pooled.info[_CURSOR] = dbapi_connection.cursor()
     dispatch = conn.dispatch
     try:
         if dispatch.before_cursor_execute:
             dispatch.before_cursor_execute(conn, cursor, plan.sql, values, None, False)
         cursor.execute(plan.sql, values)
-        rows = Rows(plan.convert(r) for r in cursor.fetchall()) if cursor.description else Rows()
+        rows = Rows(plan.convert(r) for r in cursor.fetchall()) if plan.returns_rows else Rows()
         if dispatch.after_cursor_execute:
             dispatch.after_cursor_execute(conn, cursor, plan.sql, values, None, False)
     except conn.dialect.loaded_dbapi.Error as error:
@@ -140,6 +148,4 @@ def _execute(conn: Connection, plan: _Plan, params: Mapping[str, Any]) -> Rows:
             conn.invalidate(error)  # as SQLAlchemy does: the pool will not hand this connection out again
         raise exc.DBAPIError.instance(plan.sql, values, error, conn.dialect.loaded_dbapi.Error,
                                       connection_invalidated=lost, dialect=conn.dialect) from error
-    finally:
-        cursor.close()
     return rows

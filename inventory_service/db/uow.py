@@ -6,7 +6,7 @@ from collections.abc import Callable, Hashable
 from types import TracebackType
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from .engine import WRITE
@@ -40,6 +40,7 @@ class UnitOfWork:
         self.session = session
         self._once: dict[Hashable, tuple[Any, Any]] = {}
         self._pending: dict[Hashable, tuple[Callable[[list[Any]], None], list[Any]]] = {}
+        self._connection: tuple[Any, Connection] | None = None
 
     def __enter__(self) -> UnitOfWork:
         return self
@@ -100,6 +101,17 @@ class UnitOfWork:
         if root is not None and not self.session.in_nested_transaction():
             self._once[key] = (root, value)
         return value
+
+    def connection(self) -> Connection:
+        """The session's connection for the current transaction (begun if need be); remembered for
+        the transaction, since statements on the scan path ask for it several times per scan."""
+        root = self.session.get_transaction()
+        held = self._connection
+        if root is not None and held is not None and held[0] is root:
+            return held[1]
+        conn = self.session.connection()
+        self._connection = (self.session.get_transaction(), conn)
+        return conn
 
     def remembers(self, key: Hashable) -> bool:
         """Whether `once(key, ...)` would answer from memory in the current transaction."""

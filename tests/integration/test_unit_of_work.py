@@ -30,3 +30,14 @@ def test_once_remembers_outer_transaction_loads_only(db: Database):
         db_uow.session.execute(text("SELECT 1"))  # a new transaction begins
         db_uow.once("head", load("next transaction"))
     assert loads == ["outer", "first inside", "after rollback", "next transaction"]
+
+
+def test_connection_is_the_sessions_own_and_remembered_only_for_its_transaction(db: Database) -> None:
+    with db.unit_of_work() as uow:
+        first = uow.connection()
+        assert first is uow.session.connection()
+        assert uow.connection() is first
+        uow.commit()
+        second = uow.connection()  # a new transaction
+        assert second is uow.session.connection()
+        assert uow.session.get_transaction() is not None
