@@ -25,7 +25,7 @@ from devices.serial import ScanFrame, ScannerConfig, ScannerReader, ScannerStatu
 from ..db.engine import make_engine
 from ..db.uow import Database
 from ..domain.errors import DomainError
-from ..services import ledger, scans, stations
+from ..services import scans, stations
 from ..services.context import Clock, Context
 
 log = logging.getLogger(__name__)
@@ -184,8 +184,7 @@ class ScannerIngest:
         with self.db.unit_of_work() as uow:
             # Take the ledger head and the batch's stations up front, outside any savepoint, so the
             # batch locks each once rather than once per scan (UnitOfWork.once).
-            ledger.lock_head(uow)
-            stations.lock_stations(uow, [f.scanner_id for f in frames])
+            stations.lock_with_ledger_head(uow, [f.scanner_id for f in frames])
             for frame, data in zip(frames, parsed, strict=True):
                 ctx = self._context(frame.scanner_id)
                 scan = scans.record(uow, ctx, frame.scanner_id, data, rejected=frame.rejected,

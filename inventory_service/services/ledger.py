@@ -49,11 +49,21 @@ def lock_head(uow: UnitOfWork) -> Head:
     return uow.once("ledger_head", lambda: _select_head(uow))
 
 
-_HEADS = LedgerHead.__table__
-_LOCK_HEAD = Direct(select(_HEADS.c.last_id, _HEADS.c.last_hash, _HEADS.c.row_count)
-                    .where(_HEADS.c.id == HEAD_ID).with_for_update())
-_WRITE_HEAD = Direct(update(_HEADS).where(_HEADS.c.id == HEAD_ID)
+HEADS = LedgerHead.__table__
+#: The head's columns, in Head's order, for a statement that locks the head with other rows.
+HEAD_COLUMNS = (HEADS.c.last_id, HEADS.c.last_hash, HEADS.c.row_count)
+_LOCK_HEAD = Direct(select(*HEAD_COLUMNS).where(HEADS.c.id == HEAD_ID).with_for_update())
+_WRITE_HEAD = Direct(update(HEADS).where(HEADS.c.id == HEAD_ID)
                      .values(last_id=bindparam("h_id"), last_hash=bindparam("h_hash"), row_count=bindparam("h_count")))
+
+
+def hold_head(uow: UnitOfWork, row: Any) -> Head:
+    """Hold the head a caller locked in a statement of its own (HEAD_COLUMNS selected FOR UPDATE,
+    with the head's row locked before any other, outside any savepoint): `lock_head` then answers
+    from it for the rest of the transaction."""
+    if uow.session.in_nested_transaction():
+        raise RuntimeError("the ledger head must be locked before a savepoint: use ledger.savepoint()")
+    return uow.once("ledger_head", lambda: Head(*row))
 
 
 def _select_head(uow: UnitOfWork) -> Head:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, true, update
 
 from devices.serial import ScannerConfig
 
@@ -14,6 +14,7 @@ from ..db.models import Location, Scanner
 from ..db.uow import UnitOfWork
 from ..domain.errors import InvalidRequest, NotFound
 from ..domain.station import Mode, StationState
+from . import ledger
 from .context import Context
 
 
@@ -52,6 +53,31 @@ def _station(scanner_id: str, row: Any) -> Station:
     location_id, mode, home_mode, quantity, target, count_open = row
     state = StationState(Mode(mode), Mode(home_mode), quantity, target, bool(count_open))
     return Station(scanner_id, location_id, state)
+
+
+# The ledger head and one station in one statement, the head's row locked first (PostgreSQL locks a
+# join's rows in FROM order): the one-frame transaction of a quiet stockroom saves a round trip.
+_LOCK_STATION_AND_HEAD = Direct(
+    select(*ledger.HEAD_COLUMNS, *_STATION_COLUMNS)
+    .select_from(ledger.HEADS.join(_SCANNERS, true()))
+    .where(ledger.HEADS.c.id == ledger.HEAD_ID, _SCANNERS.c.id == bindparam("s_id"))
+    .with_for_update())
+
+
+def lock_with_ledger_head(uow: UnitOfWork, scanner_ids: list[str]) -> None:
+    """Lock the ledger head, then these stations (in id order), as a batch of scans needs them: one
+    statement for one station, two for several (see lock_stations). Unknown ids are left to
+    lock_station, which raises NotFound."""
+    distinct = sorted(set(scanner_ids))
+    if len(distinct) == 1:
+        row = _LOCK_STATION_AND_HEAD.run(uow, {"s_id": distinct[0]}).first()
+        if row is not None:
+            ledger.hold_head(uow, row[:len(ledger.HEAD_COLUMNS)])
+            station = _station(distinct[0], row[len(ledger.HEAD_COLUMNS):])
+            uow.once(("station", distinct[0]), lambda: station)
+            return
+    ledger.lock_head(uow)
+    lock_stations(uow, distinct)
 
 
 def lock_stations(uow: UnitOfWork, scanner_ids: list[str]) -> None:

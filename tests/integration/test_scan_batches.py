@@ -15,8 +15,10 @@ from sqlalchemy import event, func, select, text
 from devices.serial import ScanFrame, ScannerConfig
 from inventory_service.db.models import Lot, Movement
 from inventory_service.db.uow import Database
+from inventory_service.domain.errors import NotFound
 from inventory_service.ingest.scanners import ScannerIngest, consumer_database
 from inventory_service.services import ledger
+from inventory_service.services import stations as station_service
 from tests.conftest import Api
 from tests.integration.conftest import World
 from tests.support.clock import FrozenClock
@@ -136,3 +138,25 @@ def test_the_consumer_records_through_a_dropped_connection(db_url: str, db: Data
         consumer_db.dispose()
     rows = api.get("/api/v1/scans?after_id=0&limit=50", expect=200).json["items"]
     assert [(r["id"], r["outcome"], r["lot_number"]) for r in rows] == [(recorded[0], "applied", "AFTER-DROP")]
+
+
+def test_a_one_frame_transaction_locks_the_ledger_head_and_its_station_in_one_statement(
+        db: Database, clock: FrozenClock, api: Api, world: World):
+    ingest = stations(db, clock)
+    with statements(db) as seen:
+        ingest.record_many([frame("sr-1", label("ONE"))])
+    ingest.stop()
+    heads = [s for s in seen if "FROM ledger_head" in s]
+    assert len(heads) == 1 and "scanners" in heads[0]  # the head is not read again on its own
+    assert not [s for s in seen if s.startswith("SELECT") and "FROM scanners" in s]
+    if db.dialect == "postgresql":
+        assert heads[0].endswith("FOR UPDATE")
+    rows = api.get("/api/v1/scans?after_id=0&limit=50", expect=200).json["items"]
+    assert [(r["outcome"], r["lot_number"]) for r in rows] == [("applied", "ONE")]
+    with db.unit_of_work(write=False) as uow:
+        assert ledger.verify(uow) is None
+
+
+def test_an_unknown_station_is_still_refused_when_locked_with_the_head(db: Database, world: World):
+    with db.unit_of_work() as uow, pytest.raises(NotFound):
+        station_service.lock_with_ledger_head(uow, ["no-such-station"])
