@@ -102,12 +102,13 @@ def pct(values: Sequence[float], p: float) -> float:
 # --- host load (the figures mean little on a busy machine) -------------------------------------
 
 
-def host_cpu() -> tuple[float, float]:
-    """(busy, total) CPU seconds of the whole host since boot, all CPUs summed."""
+def host_cpu() -> tuple[float, float, float]:
+    """(busy, total, steal) CPU seconds of the whole host since boot, all CPUs summed. Steal is time
+    the hypervisor gave this machine's CPUs to other guests (counted in busy, too)."""
     with open("/proc/stat", encoding="ascii") as f:
         values = [int(v) for v in f.readline().split()[1:9]]
     tick = os.sysconf("SC_CLK_TCK")
-    return (sum(values) - values[3] - values[4]) / tick, sum(values) / tick
+    return (sum(values) - values[3] - values[4]) / tick, sum(values) / tick, values[7] / tick
 
 
 def process_cpu(pid: int) -> float:
@@ -128,6 +129,7 @@ class Load:
     ingest: float = math.nan
     simulator: float = math.nan
     server: float = 0.0  # PostgreSQL backends serving this benchmark's database
+    steal: float = math.nan  # the hypervisor running other guests on this machine's CPUs
     loadavg_before: float = math.nan
     loadavg_after: float = math.nan
 
@@ -154,7 +156,8 @@ class LoadMeter:
         for pid in self.server_pids():
             used = process_cpu(pid) - self.server.get(pid, 0.0)
             server += used if not math.isnan(used) else 0.0
-        return Load(host_busy=(host[0] - self.host[0]) / wall * 100, ingest=(ingest - self.ingest) / wall * 100,
+        return Load(host_busy=(host[0] - self.host[0]) / wall * 100, steal=(host[2] - self.host[2]) / wall * 100,
+                    ingest=(ingest - self.ingest) / wall * 100,
                     simulator=(sim - self.sim) / wall * 100, server=server / wall * 100,
                     loadavg_before=self.loadavg, loadavg_after=os.getloadavg()[0])
 
@@ -619,7 +622,7 @@ def print_details(r: Result, args: argparse.Namespace) -> None:
     say(f"  host CPU over the run (% of one CPU; {os.cpu_count()} CPUs): busy {fmt(ld.host_busy, '.0f')}%"
         f" = ingest {fmt(ld.ingest, '.0f')}% + simulator {fmt(ld.simulator, '.0f')}%"
         f"{server}"
-        f" + other processes {fmt(ld.others, '.0f')}%;"
+        f" + other processes {fmt(ld.others, '.0f')}% (of which hypervisor steal {fmt(ld.steal, '.0f')}%);"
         f" load average {fmt(ld.loadavg_before, '.2f')} -> {fmt(ld.loadavg_after, '.2f')}")
     if ld.others > BUSY_HOST_PERCENT:
         say(f"  WARNING: other processes used {fmt(ld.others, '.0f')}% of a CPU during the run: the host was not"

@@ -246,6 +246,7 @@ def test_device_reporting_readiness_without_data_is_reopened(collector):
 
     class Unplugged:
         in_waiting = 0
+        timeout = None
 
         def read(self, size: int) -> bytes:
             raise serial.SerialException("device reports readiness to read but returned no data")
@@ -300,3 +301,43 @@ def test_firmware_sim_command_line_feeds_the_reader(tmp_path, collector):
         assert "sent 3 frames" in done.stderr
     finally:
         reader.stop()
+
+
+def test_a_quiet_port_waits_long_reads_and_a_started_frame_short_ones(collector):
+    """No frame under way: reads wait 0.5 s (stop() cancels them), so idle ports do not poll; once
+    bytes of a suffix-less frame are in, reads time out at the idle gap's pace to end it."""
+    timeouts: list[float | None] = []
+    reads = iter([b"NOSUFFIX"])
+
+    class Port:
+        in_waiting = 0
+        timeout: float | None = None
+
+        def read(self, size: int) -> bytes:
+            timeouts.append(self.timeout)
+            data = next(reads, b"")
+            if not data:
+                time.sleep(min(self.timeout or 0.0, 0.06))  # as a real read waits out its timeout
+            return data
+
+        def cancel_read(self) -> None:
+            pass
+
+        def close(self) -> None:
+            pass
+
+    reader = ScannerReader(ScannerConfig(id="q", url="loop://", location="L", idle_ms=50),
+                           collector.on_frame, collector.on_status, open_port=lambda url, **kw: Port())
+    reader.start()
+    try:
+        assert collector.wait_frames(1) == ["NOSUFFIX"]
+        deadline = time.monotonic() + WAIT
+        while len(timeouts) < 4 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        reader.stop()
+    short = reader._read_timeout
+    assert short < 0.5
+    # first read: quiet; then the frame is under way (short) until the gap ends it; then quiet again
+    assert timeouts[:2] == [0.5, short]
+    assert 0.5 in timeouts[2:] and set(timeouts) == {0.5, short}
