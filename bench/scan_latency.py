@@ -21,13 +21,16 @@ minus the instant the simulator's write of the frame's last byte returned. Both 
 nearest-rank percentiles. The breakdown splits each frame's latency into:
 
     pty+reader   last byte written -> reader framed it (ScanFrame.monotonic)
-    queue        framed -> the consumer started the transaction that records it (waiting behind
-                 earlier transactions)
+    queue        framed -> the consumer started the transaction that records it (the reader's parse
+                 of the frame, then waiting behind earlier transactions)
     batch        that transaction's work up to COMMIT: parsing and recording every frame in it (the
                  consumer records all frames waiting when it starts, up to 50, in one transaction)
     commit       COMMIT issued -> on_recorded (COMMIT, fsync, session close)
 
-It also prints how many frames each consumer transaction held and what parse_scan cost.
+It also prints how many frames each consumer transaction held, what parse_scan cost (in the reader
+threads), the CPU used per frame and how busy the host was, hypervisor steal included: on a shared
+virtual machine, other guests slow every CPU of this one down for tens of milliseconds at a time, and
+the frames caught in such a window make most of p99.
 
 (The breakdown comes from wrapping `parse_scan` and listening to engine/session events in this
 process only; no service code is changed.) The run then checks that every frame became exactly one
