@@ -110,28 +110,40 @@ class ItemRef:
     name: str
 
 
-def _item_by(codes: Any, column: str) -> Any:
+#: The tables an item's codes live in, by kind, with the column holding the code.
+CODE_TABLES: dict[str, tuple[Any, str]] = {"gtin": (ItemGtin.__table__, "gtin"), "hibc": (ItemHibc.__table__, "code")}
+
+
+def item_by_code(kind: str, *extra: Any) -> Any:
+    """SELECT items.id, items.name (then `extra` columns, which may refer to `items`) of the item
+    whose code of `kind` is bound as `code` (see code_of)."""
     items = Item.__table__
-    return (select(items.c.id, items.c.name).join(codes, codes.c.item_id == items.c.id)
+    codes, column = CODE_TABLES[kind]
+    return (select(items.c.id, items.c.name, *extra).join(codes, codes.c.item_id == items.c.id)
             .where(codes.c[column] == bindparam("code")))
 
 
-_ITEM_BY_GTIN = Direct(_item_by(ItemGtin.__table__, "gtin"))
-_ITEM_BY_HIBC = Direct(_item_by(ItemHibc.__table__, "code"))
+_ITEM_BY_CODE = {kind: Direct(item_by_code(kind)) for kind in CODE_TABLES}
+
+
+def code_of(gtin: str | None, hibc_code: str | None) -> tuple[str, str] | None:
+    """(kind, code) as stored for a label's GTIN (as GTIN-14) or, without one, its HIBC code; None
+    when the label names no item (or its GTIN is not a valid one)."""
+    if gtin is not None:
+        normalised = _gtin14(gtin)
+        return ("gtin", normalised) if normalised is not None else None
+    if hibc_code is not None:
+        return "hibc", hibc_code.lstrip("+").upper()
+    return None
 
 
 def find_item(uow: UnitOfWork, *, gtin: str | None = None, hibc_code: str | None = None) -> ItemRef | None:
     """The item a label names, by GTIN or HIBC code; None when nobody has mapped it yet."""
     # One plain query on the scan path (hot): the item's id and name by its code, no ORM object.
-    if gtin is not None:
-        normalised = _gtin14(gtin)
-        if normalised is None:
-            return None
-        row = _ITEM_BY_GTIN.run(uow, {"code": normalised}).first()
-    elif hibc_code is not None:
-        row = _ITEM_BY_HIBC.run(uow, {"code": hibc_code.lstrip("+").upper()}).first()
-    else:
+    code = code_of(gtin, hibc_code)
+    if code is None:
         return None
+    row = _ITEM_BY_CODE[code[0]].run(uow, {"code": code[1]}).first()
     return ItemRef(row[0], row[1]) if row is not None else None
 
 

@@ -132,8 +132,15 @@ def _reject(scan: Scan, reason: str, message: str) -> None:
 def _act(uow: UnitOfWork, ctx: Context, station: Station, scan: Scan, act: Act, savepoint: bool) -> CountLine | None:
     """Apply the scan's action; returns the count line to store once the scan has its id (count mode)."""
     # Once per code and batch transaction; a code mapped meanwhile applies from the next batch.
-    item = uow.once(("item_by_code", act.label.gtin, act.label.hibc_code),
-                    lambda: catalog.find_item(uow, gtin=act.label.gtin, hibc_code=act.label.hibc_code))
+    label, code_key = act.label, ("item_by_code", act.label.gtin, act.label.hibc_code)
+    lot: stock.LotLookup | None = None
+    if act.mode in (Mode.RECEIVE, Mode.COUNT) and label.lot and label.expiry and not uow.remembers(code_key):
+        # The first receive of this code in the transaction: the item and its lot in one round trip.
+        found, lot = stock.find_item_and_lot(uow, gtin=label.gtin, hibc_code=label.hibc_code,
+                                             lot_number=label.lot, expiry=label.expiry)
+        item = uow.once(code_key, lambda: found)
+    else:
+        item = uow.once(code_key, lambda: catalog.find_item(uow, gtin=label.gtin, hibc_code=label.hibc_code))
     scan.applied_quantity = act.quantity
     if item is None:
         scan.outcome, scan.reason = "pending", "unknown_gtin"
@@ -143,11 +150,11 @@ def _act(uow: UnitOfWork, ctx: Context, station: Station, scan: Scan, act: Act, 
     scan.item_id = item.id
     if not savepoint:
         try:
-            applied = _apply(uow, ctx, scan, item, act)
+            applied = _apply(uow, ctx, scan, item, act, lot)
         except DomainError as exc:
             raise NeedsSavepoint(exc.code) from exc
     else:
-        maybe = _apply_or_reject(uow, ctx, scan, item, act)
+        maybe = _apply_or_reject(uow, ctx, scan, item, act, lot)
         if maybe is None:
             return None
         applied = maybe
@@ -159,11 +166,12 @@ def _act(uow: UnitOfWork, ctx: Context, station: Station, scan: Scan, act: Act, 
     return applied.count_line
 
 
-def _apply_or_reject(uow: UnitOfWork, ctx: Context, scan: Scan, item: Item | ItemRef, act: Act) -> Applied | None:
+def _apply_or_reject(uow: UnitOfWork, ctx: Context, scan: Scan, item: Item | ItemRef, act: Act,
+                     lot: stock.LotLookup | None = None) -> Applied | None:
     """`_apply` in a savepoint; a refused action is rolled back and the scan marked rejected (None)."""
     try:
         with ledger.savepoint(uow):
-            return _apply(uow, ctx, scan, item, act)
+            return _apply(uow, ctx, scan, item, act, lot)
     except DomainError as exc:
         _reject(scan, exc.code, exc.message)
         return None
@@ -177,16 +185,18 @@ class Applied:
     count_line: CountLine | None = None  # count mode: stored with the scan's id by the caller
 
 
-def _apply(uow: UnitOfWork, ctx: Context, scan: Scan, item: Item | ItemRef, act: Act) -> Applied:
-    """Apply `act` for `scan` at the location the station had when it was scanned."""
+def _apply(uow: UnitOfWork, ctx: Context, scan: Scan, item: Item | ItemRef, act: Act,
+           lot: stock.LotLookup | None = None) -> Applied:
+    """Apply `act` for `scan` at the location the station had when it was scanned (`lot`: the label's
+    lot as looked up with the item in this transaction, if it was)."""
     loc = scan.location_id
     label, qty = act.label, act.quantity
     if act.mode is Mode.RECEIVE:
-        lot_id = _receiving_lot(uow, ctx, item, label.lot, label.expiry)
+        lot_id = _receiving_lot(uow, ctx, item, label.lot, label.expiry, lot)
         ms = stock.receive_into(uow, ctx, item_id=item.id, location_id=loc, lot_id=lot_id, quantity=qty)
         return Applied([m.id for m in ms], lot_id)
     if act.mode is Mode.COUNT:
-        lot_id = _receiving_lot(uow, ctx, item, label.lot, label.expiry)
+        lot_id = _receiving_lot(uow, ctx, item, label.lot, label.expiry, lot)
         line = CountLine(scanner_id=scan.scanner_id, location_id=loc, item_id=item.id, lot_id=lot_id,
                          quantity=qty, closed=False)
         return Applied([], lot_id, count_line=line)
@@ -204,13 +214,13 @@ def _apply(uow: UnitOfWork, ctx: Context, scan: Scan, item: Item | ItemRef, act:
 
 
 def _receiving_lot(uow: UnitOfWork, ctx: Context, item: Item | ItemRef, lot_number: str | None,
-                   expiry: date | None) -> int:
+                   expiry: date | None, known: stock.LotLookup | None = None) -> int:
     """Id of the label's lot, created on first sight. A label without an expiry reuses the one lot of that
     number and never erases its stored expiry; without any such lot it is refused."""
     if not lot_number:
         raise ScanRejected("the label carries no lot number", code="missing_lot")
     if expiry is not None:
-        return stock.find_or_create_lot_id(uow, ctx, item.id, lot_number, expiry)
+        return stock.find_or_create_lot_id(uow, ctx, item.id, lot_number, expiry, known)
     return _existing_lot(uow, item, lot_number, None, missing="missing_expiry").id
 
 

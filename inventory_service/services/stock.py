@@ -8,6 +8,7 @@ rolls back with the movements that caused it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -15,13 +16,13 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..db.direct import Direct
-from ..db.models import Balance, Lot, Movement, RecallLot
+from ..db.models import Balance, Item, Lot, Movement, RecallLot
 from ..db.uow import UnitOfWork
 from ..domain import fefo
 from ..domain.errors import InvalidRequest, LotExpired, LotUnavailable, NotFound
 from ..domain.lots import BLOCKED, LotStatus, effective_status
-from . import reorder
-from .catalog import get_item, get_location
+from . import catalog, reorder
+from .catalog import ItemRef, get_item, get_location
 from .context import Context
 from .ledger import Change, apply_change, lock_head
 
@@ -77,12 +78,49 @@ _CREATE_LOT = {name: Direct(insert(_LOTS).on_conflict_do_nothing(index_elements=
                for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))}
 
 
-def find_or_create_lot_id(uow: UnitOfWork, ctx: Context, item_id: int, lot_number: str, expiry: date) -> int:
+@dataclass(frozen=True)
+class LotLookup:
+    """What _FIND_LOT answers: the lot's id (None: not on record) and a recall naming its number."""
+
+    lot_id: int | None
+    recall_id: int | None
+
+
+_ITEMS = Item.__table__
+# The item by its code and, in the same round trip, its lot by number and expiry (_FIND_LOT's two
+# subqueries, correlated to the item found): the first received scan of a code in a transaction.
+_ITEM_AND_LOT = {kind: Direct(catalog.item_by_code(
+    kind,
+    select(_LOTS.c.id).where(_LOTS.c.item_id == _ITEMS.c.id, _LOTS.c.lot_number == bindparam("l_number"),
+                             _LOTS.c.expiry == bindparam("l_expiry")).scalar_subquery(),
+    select(_RECALL_LOTS.c.recall_id).where(_RECALL_LOTS.c.item_id == _ITEMS.c.id,
+                                           _RECALL_LOTS.c.lot_number == bindparam("l_number"))
+    .limit(1).scalar_subquery())) for kind in catalog.CODE_TABLES}
+
+
+def find_item_and_lot(uow: UnitOfWork, *, gtin: str | None, hibc_code: str | None, lot_number: str,
+                      expiry: date) -> tuple[ItemRef | None, LotLookup | None]:
+    """catalog.find_item and the lookup find_or_create_lot_id starts with, in one statement: the
+    item a label names (None when unmapped) and, for it, the lot (lot_number, expiry)."""
+    code = catalog.code_of(gtin, hibc_code)
+    if code is None:
+        return None, None
+    row = _ITEM_AND_LOT[code[0]].run(uow, {"code": code[1], "l_number": lot_number, "l_expiry": expiry}).first()
+    if row is None:
+        return None, None
+    return ItemRef(row[0], row[1]), LotLookup(row[2], row[3])
+
+
+def find_or_create_lot_id(uow: UnitOfWork, ctx: Context, item_id: int, lot_number: str, expiry: date,
+                          known: LotLookup | None = None) -> int:
     """Id of the lot (item, lot number, expiry), created on first sight. A new lot named by an open
     recall starts recalled. One statement for a known lot, two for a new one, and no ORM objects:
-    every received scan comes through here."""
+    every received scan comes through here. `known` is that first statement's answer when the caller
+    already has it (find_item_and_lot, in this transaction)."""
     key = {"l_item": item_id, "l_number": lot_number, "l_expiry": expiry}
-    lot_id, recalled = _FIND_LOT.run(uow, key).one()
+    if known is None:
+        known = LotLookup(*_FIND_LOT.run(uow, key).one())
+    lot_id, recalled = known.lot_id, known.recall_id
     if lot_id is not None:
         return int(lot_id)
     created = _CREATE_LOT[uow.dialect].run(uow, {

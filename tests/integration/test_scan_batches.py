@@ -160,3 +160,25 @@ def test_a_one_frame_transaction_locks_the_ledger_head_and_its_station_in_one_st
 def test_an_unknown_station_is_still_refused_when_locked_with_the_head(db: Database, world: World):
     with db.unit_of_work() as uow, pytest.raises(NotFound):
         station_service.lock_with_ledger_head(uow, ["no-such-station"])
+
+
+def test_the_first_receive_of_a_code_finds_the_item_and_its_lot_in_one_statement(
+        db: Database, clock: FrozenClock, api: Api, world: World):
+    """A recall naming the lot number (answered by that same statement) makes the new lot recalled;
+    the next transaction's scan of the same lot reuses it."""
+    api.post("/api/v1/recalls", {"item_id": world.item, "lot_numbers": ["RC-1"], "reason": "x"}, role="manager",
+             expect=201)
+    ingest = stations(db, clock)
+    with statements(db) as seen:
+        ingest.record_many([frame("sr-1", label("RC-1"))])
+    ingest.record_many([frame("sr-1", label("RC-1"))])
+    ingest.stop()
+    lookups = [s for s in seen if "item_gtins" in s]
+    assert len(lookups) == 1 and "FROM lots" in lookups[0] and "recall_lots" in lookups[0]
+    assert not [s for s in seen if s.startswith("SELECT (SELECT lots.id")]  # no separate lot lookup
+    with db.unit_of_work(write=False) as uow:
+        lots = uow.session.execute(select(Lot.lot_number, Lot.status)).all()
+        assert lots == [("RC-1", "recalled")]
+        assert uow.session.scalar(select(func.count()).select_from(Movement)) == 2
+    rows = api.get("/api/v1/scans?after_id=0&limit=50", expect=200).json["items"]
+    assert [(r["outcome"], r["lot_id"]) for r in rows] == [("applied", rows[0]["lot_id"])] * 2
