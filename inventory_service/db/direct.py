@@ -13,7 +13,8 @@ The contract, checked when a statement is first compiled for a dialect:
 - an INSERT or UPDATE is given a value for every column with a Python-side default or onupdate
   (nothing fills them in here).
 Engine `before_cursor_execute`/`after_cursor_execute` listeners are called as usual (statement
-counts in tests see these statements); `echo` logging does not show them.
+counts in tests see these statements), but what a `retval=True` listener returns is not used; `echo`
+logging does not show these statements.
 """
 
 from __future__ import annotations

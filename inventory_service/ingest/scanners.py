@@ -79,8 +79,9 @@ class ScannerIngest:
 
     def submit(self, frame: ScanFrame) -> None:
         """The readers' sink (it runs in the reader's thread): parse the frame, then queue it for the
-        consumer; blocks while the queue is full. A parser failure is logged and the consumer parses
-        the frame again, so the frame is still recorded (as unparseable if it fails there too)."""
+        consumer; blocks while the queue is full. parse_scan is property-tested never to raise; should
+        it anyway, the failure is logged and the frame still queued, for the consumer to parse again,
+        so the reader goes on and the frame is not lost here."""
         try:
             parsed: ScanData | None = self._parse(frame)
         except Exception:
