@@ -119,6 +119,10 @@ class UnitOfWork:
         hit = self._once.get(key)
         return root is not None and hit is not None and hit[0] is root
 
+    def recall(self, key: Hashable, default: Any = None) -> Any:
+        """What `once(key, ...)` remembers in the current transaction, else `default` (nothing loaded)."""
+        return self._once[key][1] if self.remembers(key) else default
+
     @property
     def dialect(self) -> str:
         return self.session.get_bind().dialect.name

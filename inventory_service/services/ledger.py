@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..db.direct import Direct
-from ..db.models import Balance, LedgerHead, Movement
+from ..db.models import Balance, LedgerHead, Movement, ParLevel
 from ..db.uow import UnitOfWork
 from ..domain import ledger
 from ..domain.errors import InsufficientStock
@@ -112,12 +112,18 @@ class Change:
 
 # Built once and run on the driver's cursor (db.direct): these run for every movement.
 _BALANCES = Balance.__table__
+_PARS = ParLevel.__table__
+# Whether the balance's (item, location) has a par level, answered with the balance: the par-level
+# check before commit (reorder.check_later) then skips pairs without one, instead of asking.
+_HAS_PAR = (select(_PARS.c.id).where(_PARS.c.item_id == bindparam("p_item"),
+                                      _PARS.c.location_id == bindparam("p_loc"))
+            .exists().label("has_par_level"))
 _DECREASE = Direct(
     update(_BALANCES)
     .where(_BALANCES.c.lot_id == bindparam("b_lot"), _BALANCES.c.location_id == bindparam("b_loc"),
            _BALANCES.c.quantity >= bindparam("b_take"))
     .values(quantity=_BALANCES.c.quantity - bindparam("b_take"), updated_at=bindparam("b_now"))
-    .returning(_BALANCES.c.quantity)
+    .returning(_BALANCES.c.quantity, _HAS_PAR)
 )
 
 
@@ -126,7 +132,7 @@ def _increase(insert: Callable[[Any], Any]) -> Any:
     return (stmt.on_conflict_do_update(index_elements=["lot_id", "location_id"],
                                        set_={"quantity": _BALANCES.c.quantity + stmt.excluded.quantity,
                                              "updated_at": stmt.excluded.updated_at})
-            .returning(_BALANCES.c.quantity))
+            .returning(_BALANCES.c.quantity, _HAS_PAR))
 
 
 _INCREASE = {"postgresql": Direct(_increase(postgresql.insert)), "sqlite": Direct(_increase(sqlite.insert))}
@@ -144,18 +150,21 @@ def apply_change(uow: UnitOfWork, ctx: Context, head: Head, change: Change) -> M
         raise RuntimeError("a savepoint around ledger appends must be taken with ledger.savepoint()")
     if change.quantity < 0:
         result = _DECREASE.run(uow, {"b_lot": change.lot_id, "b_loc": change.location_id,
-                                     "b_take": -change.quantity, "b_now": ctx.now}).first()
+                                     "b_take": -change.quantity, "b_now": ctx.now,
+                                     "p_item": change.item_id, "p_loc": change.location_id}).first()
         if result is None:
             raise InsufficientStock(
                 f"lot {change.lot_id} has fewer than {-change.quantity} at location {change.location_id}",
                 details={"lot_id": change.lot_id, "location_id": change.location_id, "requested": -change.quantity},
             )
-        balance_after = result[0]
     else:
         # One statement whether or not the lot already has a balance here.
-        balance_after = _INCREASE[uow.dialect].run(uow, {
+        result = _INCREASE[uow.dialect].run(uow, {
             "lot_id": change.lot_id, "location_id": change.location_id, "item_id": change.item_id,
-            "quantity": change.quantity, "updated_at": ctx.now}).scalar_one()
+            "quantity": change.quantity, "updated_at": ctx.now,
+            "p_item": change.item_id, "p_loc": change.location_id}).one()
+    balance_after, has_par_level = result
+    uow.once(_par_level_key(change.item_id, change.location_id), lambda: bool(has_par_level))
 
     fields: dict[str, Any] = {
         "id": head.last_id + 1, "kind": change.kind, "item_id": change.item_id, "lot_id": change.lot_id,
@@ -172,6 +181,18 @@ def apply_change(uow: UnitOfWork, ctx: Context, head: Head, change: Change) -> M
     head.row_count += 1
     uow.before_commit("ledger_head", head, lambda heads: _write_head(uow, heads))
     return movement
+
+
+def _par_level_key(item_id: int, location_id: int) -> tuple[str, int, int]:
+    return ("par_level_exists", item_id, location_id)
+
+
+def has_par_level(uow: UnitOfWork, item_id: int, location_id: int) -> bool | None:
+    """Whether (item, location) had a par level when this transaction last changed its balance
+    (outside a savepoint); None when it has not. A par level created by another transaction since
+    is caught by the next check of every par level (reorder.check_all, hourly)."""
+    known: bool | None = uow.recall(_par_level_key(item_id, location_id))
+    return known
 
 
 def _rows(uow: UnitOfWork, batch: int = 5000) -> Iterator[tuple[dict[str, Any], str, str]]:

@@ -29,7 +29,7 @@ from ..db.uow import UnitOfWork
 from ..domain import reorder as rules
 from ..domain.errors import Conflict, InvalidRequest, NotFound
 from ..domain.lots import LotStatus
-from . import alerts
+from . import alerts, ledger
 from .catalog import get_item, get_location
 from .context import Context
 
@@ -184,8 +184,11 @@ _PAR_ID_OF_PAIR = Direct(select(_PARS.c.id).where(_PARS.c.item_id == bindparam("
 
 
 def check_pairs(uow: UnitOfWork, ctx: Context, pairs: Sequence[tuple[int, int]]) -> int:
-    """`check` the par levels of these (item, location) pairs, set-based; returns how many exist."""
-    distinct = sorted(set(pairs))
+    """`check` the par levels of these (item, location) pairs, set-based; returns how many exist.
+    Pairs whose balance change in this transaction showed no par level are skipped without a query."""
+    distinct = sorted(p for p in set(pairs) if ledger.has_par_level(uow, *p) is not False)
+    if not distinct:
+        return 0
     if len(distinct) == 1:
         (item_id, location_id), = distinct
         ids = [row[0] for row in _PAR_ID_OF_PAIR.run(uow, {"p_item": item_id, "p_loc": location_id})]

@@ -41,3 +41,13 @@ def test_connection_is_the_sessions_own_and_remembered_only_for_its_transaction(
         second = uow.connection()  # a new transaction
         assert second is uow.session.connection()
         assert uow.session.get_transaction() is not None
+
+
+def test_recall_answers_what_once_remembers_in_this_transaction_only(db: Database) -> None:
+    with db.unit_of_work() as uow:
+        assert uow.recall("k", "nothing") == "nothing"
+        uow.once("k", lambda: 42)
+        assert uow.recall("k") == 42
+        uow.commit()
+        uow.session.execute(text("SELECT 1"))  # a new transaction
+        assert uow.recall("k") is None
