@@ -45,6 +45,7 @@ def test_connection_is_the_sessions_own_and_remembered_only_for_its_transaction(
 
 def test_recall_answers_what_once_remembers_in_this_transaction_only(db: Database) -> None:
     with db.unit_of_work() as uow:
+        uow.session.execute(text("SELECT 1"))  # in a transaction, as the scan path is
         assert uow.recall("k", "nothing") == "nothing"
         uow.once("k", lambda: 42)
         assert uow.recall("k") == 42
