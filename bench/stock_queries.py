@@ -67,7 +67,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "item_gtins": ("gtin", "item_id"),
     "locations": ("id", "code", "name", "kind", "created_at"),
     "lots": ("id", "item_id", "lot_number", "expiry", "status", "status_reason", "created_at"),
-    "balances": ("id", "lot_id", "location_id", "item_id", "quantity", "updated_at"),
+    "balances": ("id", "lot_id", "location_id", "item_id", "quantity", "updated_at", "held"),
     "movements": ("id", "kind", "item_id", "lot_id", "location_id", "quantity", "balance_after", "occurred_at",
                   "actor", "source", "reason", "reference", "prev_hash", "hash"),
     "par_levels": ("id", "item_id", "location_id", "reorder_point", "order_up_to", "lead_time_days",
@@ -88,6 +88,7 @@ STORAGE = (("room", 70), ("refrigerated", 22), ("frozen", 6), ("ultra_cold", 2))
 LOCATION_KINDS = ("stockroom", "shelf", "storage_unit", "clinic_room")
 STAFF = (*(f"nurse-{i:02d}" for i in range(1, 41)), "pharmacy", "front-desk", "manager")
 STATIONS = tuple(f"station-{i:02d}" for i in range(1, 21))
+# "hold" is not a lot status: the lot stays available and its stock at its location is held (balances.held).
 NON_AVAILABLE = (("hold", 0.015, "temperature excursion under review"),
                  ("quarantine", 0.010, "awaiting QA release"),
                  ("recalled", 0.005, "manufacturer recall notice"),
@@ -238,9 +239,12 @@ def generate(sizes: Sizes, seed: int, now: datetime) -> Dataset:
             remaining += delta
             events.append((t, lot_id, seq, kind, delta, remaining, actor, source, why, ref))
             last = t
+        held = status == "hold"
+        if held:
+            status, reason = "available", None
         lots.append((lot_id, item_id, f"{rng.choice('ABCDEFGHJKLMNPRSTUVWXYZ')}{lot_id:07d}", expiry, status, reason,
                      dt_of(received)))
-        balances.append((lot_id, lot_id, loc_id, item_id, remaining, dt_of(last)))
+        balances.append((lot_id, lot_id, loc_id, item_id, remaining, dt_of(last), held))
     rows["lots"], rows["balances"] = lots, balances
     del lot_items, extra_per_lot
 
@@ -261,8 +265,8 @@ def generate(sizes: Sizes, seed: int, now: datetime) -> Dataset:
     # Par levels on (item, location) pairs that have balances, a sizeable share at or below the
     # reorder point (usable = available lots still in date after the lead time, as the service counts).
     usable_now: dict[tuple[int, int], int] = {}
-    for (_id, _lot, loc, item, qty, _u), lot in zip(balances, lots, strict=True):
-        if lot[4] == "available" and lot[3] >= today:
+    for (_id, _lot, loc, item, qty, _u, held), lot in zip(balances, lots, strict=True):
+        if lot[4] == "available" and not held and lot[3] >= today:
             usable_now[(item, loc)] = usable_now.get((item, loc), 0) + qty
         else:
             usable_now.setdefault((item, loc), 0)
@@ -270,9 +274,9 @@ def generate(sizes: Sizes, seed: int, now: datetime) -> Dataset:
     par_pairs = rng.sample(pairs, min(sizes.par_levels, len(pairs)))
     lead = {p: rng.choice((0, 0, 1, 2, 3, 7, 14)) for p in par_pairs}
     usable_lead = dict.fromkeys(par_pairs, 0)
-    for (_id, _lot, loc, item, qty, _u), lot in zip(balances, lots, strict=True):
+    for (_id, _lot, loc, item, qty, _u, held), lot in zip(balances, lots, strict=True):
         p = (item, loc)
-        if p in usable_lead and lot[4] == "available" and lot[3] > today + timedelta(days=lead[p]):
+        if p in usable_lead and lot[4] == "available" and not held and lot[3] > today + timedelta(days=lead[p]):
             usable_lead[p] += qty
     par_rows = []
     below = 0
@@ -297,6 +301,7 @@ def generate(sizes: Sizes, seed: int, now: datetime) -> Dataset:
         "lots expiring within 30 days": expiring, "pairs with usable stock >= 20": len(consume_pairs),
         "balances at zero": sum(1 for b in balances if b[4] == 0),
         "lots not available (stored status)": sum(1 for lot in lots if lot[4] != "available"),
+        "balances held after an excursion": sum(1 for b in balances if b[6]),
         "movements by kind": ", ".join(f"{k} {v:,}" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1])),
     }
     return Dataset(now, today, rows, (len(movements), prev, len(movements)), consume_pairs, facts)

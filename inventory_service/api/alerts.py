@@ -34,11 +34,13 @@ class Ack(MethodView):
     @alerts.arguments(AckIn)
     @alerts.response(200, AlertOut)
     def post(self, body: dict[str, Any], alert_id: int) -> dict[str, Any]:
-        """Acknowledge with a reason; records who and when."""
+        """Acknowledge with a reason; records who and when. A second acknowledgement is added to
+        `acknowledgements` and never replaces the first."""
         with writer() as uow:
             alert = alert_service.acknowledge(uow, context(), alert_id, body["reason"])
             uow.commit()
-            return alert_service.alert_to_dict(alert)
+            history = alert_service.acknowledgements(uow, alert_ids=[alert.id])
+            return alert_service.alert_to_dict(alert, history[alert.id])
 
 
 @recalls.route("")

@@ -34,6 +34,7 @@ from .schemas.coldchain import (
     UnitList,
     UnitOut,
 )
+from .schemas.common import ErrorSchema
 from .security import role
 
 units = Blueprint("storage-units", __name__, url_prefix="/api/v1/storage-units", description="Fridges and freezers")
@@ -43,8 +44,6 @@ excursions = Blueprint("excursions", __name__, url_prefix="/api/v1/excursions", 
 alarms = Blueprint("alarms", __name__, url_prefix="/api/v1/alarms", description="Temperature and no-data alarms")
 
 DAY_COLUMNS = ["date", "min_c", "max_c", "mean_c", "minutes_high", "minutes_low", "minutes_no_data", "alarms"]
-EXCURSION_COLUMNS = ["id", "kind", "start", "end", "peak_c", "min_c", "max_c", "duration_min", "alarm_ids",
-                     "lot_number", "quantity", "exposure_min", "disposition", "decided_by"]
 
 
 def _csv(text: str, name: str) -> Response:
@@ -103,9 +102,8 @@ class UnitExcursions(MethodView):
         with reader() as uow:
             items = q.excursions(uow, context(), unit_id, args["from_"], args["to"])
         if args["format"] == "csv":
-            flat = [{**e, "alarm_ids": ";".join(map(str, e["alarm_ids"])), **lot}
-                    for e in items for lot in (e["affected_lots"] or [{}])]
-            return _csv(q.to_csv(flat, EXCURSION_COLUMNS), f"unit-{unit_id}-excursions.csv")
+            return _csv(q.to_csv(q.excursion_csv_rows(items), q.EXCURSION_CSV_COLUMNS),
+                        f"unit-{unit_id}-excursions.csv")
         return {"items": items}
 
 
@@ -159,11 +157,16 @@ class Dispositions(MethodView):
     @role("manager")
     @excursions.arguments(DispositionIn)
     @excursions.response(201, DispositionOut)
+    @excursions.alt_response(409, schema=ErrorSchema,
+                             description="already_decided; excursion_ongoing (release while the unit is out of range)")
     def post(self, body: dict[str, Any], excursion_id: int) -> dict[str, Any]:
-        """Decide what happens to a held lot: release, discard (dispose movement) or pending_manufacturer."""
+        """Decide what happens to a lot's held stock: release, discard (dispose movements) or
+        ask_manufacturer (= pending_manufacturer), everywhere it is held for this excursion or only at
+        `location_id`. Release is refused while the excursion goes on for stock still in the unit."""
         with writer() as uow:
             out = dispositions.decide(uow, context(), excursion_id, body["lot_id"], body["disposition"],
-                                      body["notes"])
+                                      body["notes"], location_id=body["location_id"],
+                                      manufacturer_reference=body["manufacturer_reference"])
             uow.commit()
             return out
 
@@ -179,7 +182,7 @@ class Alarms(MethodView):
         if args["active"] is not None:
             query = query.where(Alarm.ended_at.is_(None) if args["active"] else Alarm.ended_at.is_not(None))
         with reader() as uow:
-            return {"items": [q.alarm_to_dict(a) for a in uow.session.scalars(query)], "next": None}
+            return {"items": q.alarms_to_dicts(uow, list(uow.session.scalars(query))), "next": None}
 
 
 @alarms.route("/<int:alarm_id>/ack")
@@ -188,8 +191,11 @@ class AlarmAck(MethodView):
     @alarms.arguments(AckIn)
     @alarms.response(200, AlarmOut)
     def post(self, body: dict[str, Any], alarm_id: int) -> dict[str, Any]:
-        """Acknowledge (who, when, reason); the alarm stays open until its condition ends."""
+        """Acknowledge (who, when, reason), allowed while the excursion goes on; the alarm stays open until
+        its condition ends. Every acknowledgement is kept: a second one is added to `acknowledgements` and
+        never replaces the first (`acknowledged_at/by`, `ack_reason`)."""
         with writer() as uow:
             alarm = dispositions.acknowledge_alarm(uow, context(), alarm_id, body["reason"])
             uow.commit()
-            return q.alarm_to_dict(alarm)
+            [out] = q.alarms_to_dicts(uow, [alarm])
+            return out

@@ -7,10 +7,12 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from ..domain.lots import receive_warnings
 from ..services import stock, stock_queries
 from ..services.ledger import movement_to_dict
 from ..services.movements import list_movements
-from .runtime import context, reader, writer
+from .errors import ApiError
+from .runtime import context, reader, runtime, writer
 from .schemas.common import ErrorSchema
 from .schemas.stock import (
     AdjustIn,
@@ -30,7 +32,7 @@ from .schemas.stock import (
     StockQuery,
     TransferIn,
 )
-from .security import role
+from .security import current_principal, role
 
 blp = Blueprint("stock", __name__, url_prefix="/api/v1/stock", description="Stock balances and movements")
 lots = Blueprint("lots", __name__, url_prefix="/api/v1/lots", description="Lots and expiry")
@@ -58,13 +60,21 @@ class Receive(MethodView):
     @blp.arguments(ReceiveIn)
     @blp.response(201, ReceiveOut)
     @blp.alt_response(404, schema=ErrorSchema)
+    @blp.alt_response(409, schema=ErrorSchema, description="lot_expired: the lot is past its expiry")
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Receive a lot into a location (creates the lot on first sight)."""
+        """Receive a lot into a location (creates the lot on first sight). A lot past its expiry is
+        refused (409 `lot_expired`) unless a manager receives it with `quarantine: true` and a `reason`;
+        one expiring within INVENTORY_RECEIVE_WARN_DAYS is received with an `expires_soon:<date>` warning."""
         ctx = context()
+        if body.get("quarantine") and not current_principal().has("manager"):
+            raise ApiError(403, "forbidden", "only a manager can receive expired stock into quarantine",
+                           {"role": current_principal().role})
         with writer() as uow:
             lot, ms = stock.receive(uow, ctx, **body)
             uow.commit()
-            return {"lot": stock_queries.lot_to_dict(lot, ctx), "movements": _moves(ms)}
+            warnings = [] if body.get("quarantine") else receive_warnings(
+                lot.expiry, ctx.today, runtime().settings.receive_warn_days)
+            return {"lot": stock_queries.lot_to_dict(lot, ctx), "movements": _moves(ms), "warnings": warnings}
 
 
 def _movement_route(path: str, schema: type, action: Any, doc: str) -> None:
@@ -122,7 +132,8 @@ class LotById(MethodView):
     def get(self, lot_id: int) -> dict[str, Any]:
         ctx = context()
         with reader() as uow:
-            return stock_queries.lot_to_dict(stock_queries.get_lot(uow, lot_id), ctx)
+            return stock_queries.lot_to_dict(stock_queries.get_lot(uow, lot_id), ctx,
+                                             stock_queries.held_locations(uow, [lot_id])[lot_id])
 
 
 @movements.route("")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UTCDateTime
@@ -32,3 +32,18 @@ class Alert(Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     acknowledged_by: Mapped[str | None] = mapped_column(String(100))
     ack_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Acknowledgement(Base):
+    """One person's acknowledgement of an alarm or an alert, append-only: a second one is added to
+    the history and never replaces the first, which is when the alarm was acknowledged."""
+
+    __tablename__ = "acknowledgements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alarm_id: Mapped[int | None] = mapped_column(ForeignKey("alarms.id"), index=True)
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"), index=True)
+    acknowledged_by: Mapped[str] = mapped_column(String(100))
+    acknowledged_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16))

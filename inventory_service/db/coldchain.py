@@ -143,15 +143,19 @@ class Alarm(Base):
 
 
 class LotHold(Base):
-    """A lot exposed in an excursion that raised an alarm: on hold until a manager decides."""
+    """Stock of a lot at one location exposed in an excursion that raised an alarm: on hold there
+    until a manager decides. The exposed unit's location, and any location the exposed stock was
+    moved to since (the hold follows the stock); the same lot elsewhere is not held."""
 
     __tablename__ = "lot_holds"
-    __table_args__ = (UniqueConstraint("excursion_id", "lot_id"),)
+    __table_args__ = (UniqueConstraint("excursion_id", "lot_id", "location_id"),
+                      Index("ix_lot_holds_lot_id_location_id", "lot_id", "location_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     excursion_id: Mapped[int] = mapped_column(ForeignKey("excursions.id"))
-    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"), index=True)
-    storage_unit_id: Mapped[int] = mapped_column(ForeignKey("storage_units.id"))
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"))
+    storage_unit_id: Mapped[int] = mapped_column(ForeignKey("storage_units.id"))  # where it was exposed
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))  # where the held stock is
     quantity: Mapped[int]
     exposure_min: Mapped[float] = mapped_column(Float)
     disposition: Mapped[str | None] = mapped_column(String(24))  # release / discard / pending_manufacturer
@@ -159,3 +163,22 @@ class LotHold(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class HoldDecision(Base):
+    """Every decision on a hold, append-only: what was decided, by whom, when, and the exposure and
+    excursion state at that moment (CDC troubleshooting record: document each action taken)."""
+
+    __tablename__ = "hold_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hold_id: Mapped[int] = mapped_column(ForeignKey("lot_holds.id"), index=True)
+    disposition: Mapped[str] = mapped_column(String(24))
+    decided_by: Mapped[str] = mapped_column(String(100))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    notes: Mapped[str | None] = mapped_column(Text)
+    manufacturer_reference: Mapped[str | None] = mapped_column(String(200))
+    exposure_min: Mapped[float] = mapped_column(Float)
+    excursion_ongoing: Mapped[bool] = mapped_column(Boolean)
+    quantity: Mapped[int]  # on hand at the hold's location when decided
+    movement_ids: Mapped[list[int]] = mapped_column(JSON, default=list)

@@ -1,12 +1,13 @@
 """Every mapped class in one import, for Alembic's autogenerate and for services."""
 
-from .alerts import Alert
+from .alerts import Acknowledgement, Alert
 from .auth import ApiToken
 from .base import Base
 from .catalog import Item, ItemGtin, ItemHibc, Location
 from .coldchain import (
     Alarm,
     Excursion,
+    HoldDecision,
     LotHold,
     Reading,
     RejectedInput,
@@ -22,8 +23,9 @@ from .stations import CountLine, Scan, Scanner
 from .stock import Balance, LedgerHead, Lot, Movement, ParLevel
 
 __all__ = [
-    "Alarm", "Alert", "ApiToken", "Balance", "Base", "CountLine", "Delivery", "Equipment", "EquipmentCycle",
-    "EquipmentStatusChange", "Excursion", "Item", "ItemGtin", "ItemHibc", "JobRun", "LedgerHead", "Location", "Lot",
-    "LotHold", "MaintenancePlan", "Movement", "ParLevel", "Reading", "Recall", "RecallLot", "RejectedInput",
-    "RoutingRule", "Scan", "Scanner", "Sensor", "SensorAssignment", "SeqGap", "StorageUnit", "Ticket",
+    "Acknowledgement", "Alarm", "Alert", "ApiToken", "Balance", "Base", "CountLine", "Delivery", "Equipment",
+    "EquipmentCycle", "EquipmentStatusChange", "Excursion", "HoldDecision", "Item", "ItemGtin", "ItemHibc", "JobRun",
+    "LedgerHead", "Location", "Lot", "LotHold", "MaintenancePlan", "Movement", "ParLevel", "Reading", "Recall",
+    "RecallLot", "RejectedInput", "RoutingRule", "Scan", "Scanner", "Sensor", "SensorAssignment", "SeqGap",
+    "StorageUnit", "Ticket",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UTCDateTime
@@ -27,7 +27,12 @@ class Lot(Base):
 
 
 class Balance(Base):
-    """Quantity of one lot at one location. Never negative: the check constraint is the last guard."""
+    """Quantity of one lot at one location. Never negative: the check constraint is the last guard.
+
+    `held` is true while an excursion hold on this lot at this location awaits a final decision
+    (kept by services.holds from the `lot_holds` rows): a hold belongs to the stock that was
+    exposed, not to the lot everywhere, so the same lot elsewhere stays usable.
+    """
 
     __tablename__ = "balances"
     __table_args__ = (
@@ -43,6 +48,7 @@ class Balance(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
     quantity: Mapped[int]
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    held: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class Movement(Base):

@@ -19,6 +19,7 @@ class LotBalance:
     expiry: date
     status: str
     quantity: int
+    held: bool = False  # the stock at this location is on hold after an excursion
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ def usable(balances: list[LotBalance], today: date) -> list[LotBalance]:
     ok = [
         b
         for b in balances
-        if b.quantity > 0 and effective_status(b.status, b.expiry, today) is LotStatus.AVAILABLE
+        if b.quantity > 0 and effective_status(b.status, b.expiry, today, b.held) is LotStatus.AVAILABLE
     ]
     return sorted(ok, key=lambda b: (b.expiry, b.lot_id))
 

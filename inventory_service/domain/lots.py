@@ -1,8 +1,10 @@
 """Lot status and expiry rules.
 
-A lot is (item, lot number, expiry). Its stored status changes through events (hold, recall,
-disposal); expiry is a matter of the calendar and is applied on every read, so a lot past its
-expiry is unavailable before any job has marked it (ARCHITECTURE §5, Stock).
+A lot is (item, lot number, expiry). Its stored status is lot-wide and changes through events
+(recall, quarantine, disposal); expiry is a matter of the calendar and is applied on every read, so a
+lot past its expiry is unavailable before any job has marked it (ARCHITECTURE §5, Stock). An excursion
+hold is not lot-wide: it belongs to the stock that was exposed, at its location, so a lot's status
+is read per location (`effective_status(..., held=...)`).
 """
 
 from __future__ import annotations
@@ -42,12 +44,26 @@ def is_expired(expiry: date, today: date) -> bool:
     return today > expiry
 
 
-def effective_status(stored: str, expiry: date, today: date) -> LotStatus:
-    """The status a reader sees: the stored one, or `expired` once the calendar says so."""
+def effective_status(stored: str, expiry: date, today: date, held: bool = False) -> LotStatus:
+    """The status a reader sees at one location: the lot-wide stored status when it blocks use,
+    else `expired` once the calendar says so, else `hold` where the stock there is held after an
+    excursion (`held`), else available."""
     status = LotStatus(stored)
-    if status is LotStatus.AVAILABLE and is_expired(expiry, today):
-        return LotStatus.EXPIRED
+    if status is LotStatus.AVAILABLE:
+        if is_expired(expiry, today):
+            return LotStatus.EXPIRED
+        if held:
+            return LotStatus.HOLD
     return status
+
+
+def receive_warnings(expiry: date, today: date, warn_days: int) -> list[str]:
+    """What receiving a lot expiring on `expiry` should tell the person receiving it. A lot past its
+    expiry is not received at all (see `is_expired`); one expiring within `warn_days` is, with an
+    `expires_soon:<date>` warning, so it is put where it is used first (WHO TRS 961 Annex 9 §6.4)."""
+    if not is_expired(expiry, today) and expiry <= today + timedelta(days=warn_days):
+        return [f"expires_soon:{expiry.isoformat()}"]
+    return []
 
 
 def expires_within(expiry: date, today: date, days: int) -> bool:

@@ -22,11 +22,11 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from ..db.base import sqlite_instant
 from ..db.models import (
     Alarm,
-    Balance,
     Excursion,
+    Item,
+    Location,
     Lot,
     LotHold,
-    Movement,
     Reading,
     Sensor,
     SensorAssignment,
@@ -36,12 +36,12 @@ from ..db.sets import among
 from ..db.uow import UnitOfWork
 from ..domain.coldchain import alarms as alarm_rules
 from ..domain.coldchain import excursions as runs
+from ..domain.coldchain import messages
 from ..domain.coldchain.alarms import AlarmEvent, day_bounds
-from ..domain.coldchain.ranges import AlarmRule, Range, RuleMode, nothing_breached
+from ..domain.coldchain.ranges import AlarmRule, Direction, Range, RuleMode, nothing_breached
 from ..domain.coldchain.recent import RecentReadings, Remembered
 from ..domain.coldchain.timeline import Segment, segments
-from ..domain.lots import LotStatus
-from . import alerts, reorder
+from . import alerts, holds
 from .context import Context
 
 GRACE_FACTOR = 1.0
@@ -299,6 +299,7 @@ def _unit_row(uow: UnitOfWork, unit_id: int) -> StorageUnit:
 def _upsert_excursions(uow: UnitOfWork, ctx: Context, unit: StorageUnit, found: list[runs.Excursion],
                        segs: list[Any]) -> list[Excursion]:
     out = []
+    changed = []
     for ex in found:
         temps = [s.temp_c for s in segs if s.temp_c is not None and ex.start <= s.start < ex.end]
         row = uow.session.scalar(select(Excursion).where(
@@ -307,15 +308,55 @@ def _upsert_excursions(uow: UnitOfWork, ctx: Context, unit: StorageUnit, found: 
         if row is None:
             row = Excursion(storage_unit_id=unit.id, kind=ex.kind.value)
             uow.session.add(row)
+        before = (row.start, row.end, row.ongoing, row.peak_c)
         row.start, row.end, row.ongoing = ex.start, ex.end, ex.ongoing
         row.peak_c, row.min_c, row.max_c = ex.peak_c, min(temps), max(temps)
         row.duration_min, row.updated_at = round(ex.duration_min, 1), ctx.now
         out.append(row)
+        if row.id is not None and before != (row.start, row.end, row.ongoing, row.peak_c):
+            changed.append(row)
     uow.session.flush()
     for row in out:
-        for hold in uow.session.scalars(select(LotHold).where(LotHold.excursion_id == row.id)):
+        # Stock still in the unit is exposed as long as the excursion lasts; stock moved out since keeps
+        # the exposure it had when it left (services.holds).
+        for hold in uow.session.scalars(select(LotHold).where(LotHold.excursion_id == row.id,
+                                                              LotHold.location_id == unit.location_id)):
             hold.exposure_min = row.duration_min
+    for row in changed:
+        _refresh_alarm_alerts(uow, ctx, unit, row)
     return out
+
+
+def _refresh_alarm_alerts(uow: UnitOfWork, ctx: Context, unit: StorageUnit, excursion: Excursion) -> None:
+    """An excursion grew, peaked higher or ended: the open alerts of its alarms say so (a reminder or
+    an escalation then carries the excursion as it is, not as it was when the alarm fired)."""
+    for alarm in uow.session.scalars(select(Alarm).where(Alarm.excursion_id == excursion.id,
+                                                         Alarm.alert_id.is_not(None))):
+        rule = _rule_of(unit, alarm)
+        if rule is not None:
+            alerts.refresh_alert(uow, f"alarm:{alarm.id}", message=messages.message(
+                _facts(uow, unit, rule, alarm, excursion), ctx.tz))
+
+
+def _rule_of(unit: StorageUnit, alarm: Alarm) -> AlarmRule | None:
+    rules = _parsed_rules(unit.alarm_rules)
+    return rules[alarm.rule_index] if 0 <= alarm.rule_index < len(rules) else None
+
+
+def _facts(uow: UnitOfWork, unit: StorageUnit, rule: AlarmRule, alarm: Alarm,
+           excursion: Excursion | None) -> messages.AlarmFacts:
+    held = tuple(messages.HeldStock(item, lot, qty, where) for item, lot, qty, where in uow.session.execute(
+        select(Item.name, Lot.lot_number, LotHold.quantity, Location.name)
+        .join(Lot, Lot.id == LotHold.lot_id).join(Item, Item.id == Lot.item_id)
+        .join(Location, Location.id == LotHold.location_id)
+        .where(LotHold.excursion_id == excursion.id).order_by(LotHold.id))) if excursion is not None else ()
+    return messages.AlarmFacts(
+        unit_name=unit.name, unit_range=Range(unit.min_c, unit.max_c), rule=rule,
+        start=excursion.start if excursion is not None else alarm.condition_start, triggered_at=alarm.triggered_at,
+        end=None if excursion is None or excursion.ongoing else excursion.end,
+        peak_c=excursion.peak_c if excursion is not None else None,
+        duration_min=excursion.duration_min if excursion is not None else None, held=held,
+        link=f"/excursions/{excursion.id}" if excursion is not None else f"/storage-units/{unit.id}")
 
 
 def _upsert_alarm(uow: UnitOfWork, ctx: Context, unit: StorageUnit, ev: AlarmEvent,
@@ -337,63 +378,20 @@ def _upsert_alarm(uow: UnitOfWork, ctx: Context, unit: StorageUnit, ev: AlarmEve
                   excursion_id=excursion.id if excursion else None)
     uow.session.add(alarm)
     uow.session.flush()
-    held = hold_exposed_lots(uow, ctx, unit, excursion) if excursion is not None else []
+    held = holds.hold_exposed(uow, ctx, unit, excursion) if excursion is not None else []
+    rule = _rule_of(unit, alarm) or AlarmRule(Direction(ev.kind), RuleMode(ev.mode), 0)
+    facts = _facts(uow, unit, rule, alarm, excursion)
     alert = alerts.raise_alert(
         uow, ctx, kind="excursion", severity="critical", key=f"alarm:{alarm.id}",
-        subject=f"{unit.name}: temperature {ev.kind} ({ev.mode} {ev.triggered_at - ev.condition_start})",
-        message=(f"{unit.name} has been {ev.kind} since {ev.condition_start.astimezone(ctx.tz):%Y-%m-%d %H:%M} "
-                 f"(range {unit.min_c}..{unit.max_c} °C). {len(held)} lot(s) put on hold: label them "
-                 "DO NOT USE, keep them refrigerated, and record a disposition "
-                 "(CDC: Notify, Document, Contact, Correct)."),
+        subject=messages.subject(facts), message=messages.message(facts, ctx.tz),
         details={"storage_unit_id": unit.id, "location_id": unit.location_id,
                  "alarm_id": alarm.id, "excursion_id": alarm.excursion_id,
-                 "held_lot_ids": held, "triggered_at": ev.triggered_at.isoformat()},
+                 "held_lot_ids": held, "triggered_at": ev.triggered_at.isoformat(), "link": facts.link},
     )
     alarm.alert_id = alert.id
     if ev.ended_at is not None:
         alerts.resolve_alert(uow, ctx, f"alarm:{alarm.id}")
     return alarm
-
-
-def hold_exposed_lots(uow: UnitOfWork, ctx: Context, unit: StorageUnit, excursion: Excursion) -> list[int]:
-    """Every lot with stock in the unit at any time during the excursion goes on hold, linked to it
-    (CDC: label exposed vaccine "Do Not Use" until the manufacturer or program says otherwise).
-
-    Balances are rolled back through the ledger to the excursion's start and end, so a lot received
-    after the excursion (its readings may arrive late) is not held, and one moved out since still is.
-    """
-    now = dict(uow.session.execute(select(Balance.lot_id, Balance.quantity).where(
-        Balance.location_id == unit.location_id)).all())
-    after_end: dict[int, int] = {}
-    during: dict[int, int] = {}
-    received_during: set[int] = set()
-    for lot_id, qty, at in uow.session.execute(select(Movement.lot_id, Movement.quantity, Movement.occurred_at).where(
-            Movement.location_id == unit.location_id, Movement.occurred_at >= excursion.start)):
-        if at >= excursion.end:
-            after_end[lot_id] = after_end.get(lot_id, 0) + qty
-        else:
-            during[lot_id] = during.get(lot_id, 0) + qty
-            if qty > 0:
-                received_during.add(lot_id)
-    exposed: dict[int, int] = {}
-    for lot_id in set(now) | set(after_end) | set(during):
-        at_end = now.get(lot_id, 0) - after_end.get(lot_id, 0)
-        at_start = at_end - during.get(lot_id, 0)
-        if at_start > 0 or at_end > 0 or lot_id in received_during:
-            exposed[lot_id] = max(at_start, at_end, 0)
-    for lot_id in sorted(exposed):
-        if uow.session.scalar(select(LotHold.id).where(LotHold.excursion_id == excursion.id,
-                                                       LotHold.lot_id == lot_id)) is None:
-            uow.session.add(LotHold(excursion_id=excursion.id, lot_id=lot_id, storage_unit_id=unit.id,
-                                    quantity=exposed[lot_id], exposure_min=excursion.duration_min,
-                                    created_at=ctx.now))
-        lot = uow.session.get(Lot, lot_id)
-        if lot is not None and lot.status == LotStatus.AVAILABLE.value:
-            lot.status, lot.status_reason = LotStatus.HOLD.value, f"excursion {excursion.id} in {unit.name}"
-            uow.session.flush()
-            reorder.check_lot(uow, ctx, lot_id)
-    uow.session.flush()
-    return sorted(exposed)
 
 
 def _no_data(uow: UnitOfWork, ctx: Context, unit: StorageUnit, start: datetime,

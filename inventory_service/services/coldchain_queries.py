@@ -7,9 +7,9 @@ import io
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
-from ..db.models import Alarm, Excursion, Lot, LotHold, Reading
+from ..db.models import Alarm, Balance, Excursion, Item, Location, Lot, LotHold, Reading
 from ..db.uow import UnitOfWork
 from ..domain.coldchain.alarms import day_bounds
 from ..domain.coldchain.daily import summarise
@@ -18,6 +18,8 @@ from ..domain.coldchain.ranges import Range
 from ..domain.coldchain.timeline import Reading as Point
 from ..domain.coldchain.timeline import clip, segments
 from ..domain.errors import InvalidRequest
+from ..domain.lots import effective_status
+from . import alerts, dispositions
 from .cold_evaluation import cap_of
 from .context import Context
 from .pagination import Page, page_by_id
@@ -41,11 +43,18 @@ def _segments(uow: UnitOfWork, ctx: Context, unit_id: int, start: datetime, end:
     return clip(segments([Point(ts, t) for ts, t in rows], cap, min(end, ctx.now)), start, end)
 
 
-def alarm_to_dict(a: Alarm) -> dict[str, Any]:
+def alarm_to_dict(a: Alarm, history: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The alarm; `acknowledged_*` is its first acknowledgement, `acknowledgements` all of them."""
     return {"id": a.id, "storage_unit_id": a.storage_unit_id, "kind": a.kind, "mode": a.mode,
             "condition_start": a.condition_start, "triggered_at": a.triggered_at, "ended_at": a.ended_at,
             "excursion_id": a.excursion_id, "alert_id": a.alert_id, "acknowledged_at": a.acknowledged_at,
-            "acknowledged_by": a.acknowledged_by, "ack_reason": a.ack_reason}
+            "acknowledged_by": a.acknowledged_by, "ack_reason": a.ack_reason, "acknowledgements": history or []}
+
+
+def alarms_to_dicts(uow: UnitOfWork, alarms: list[Alarm]) -> list[dict[str, Any]]:
+    """Alarms with their acknowledgement histories (one query for all)."""
+    history = alerts.acknowledgements(uow, alarm_ids=[a.id for a in alarms if a.acknowledged_at is not None])
+    return [alarm_to_dict(a, history.get(a.id)) for a in alarms]
 
 
 def daily_summary(uow: UnitOfWork, ctx: Context, unit_id: int, start: date, end: date) -> list[dict[str, Any]]:
@@ -78,25 +87,73 @@ def excursions(uow: UnitOfWork, ctx: Context, unit_id: int, start: date, end: da
     days = _days(start, end)
     w0, _ = day_bounds(days[0], ctx.tz)
     _, w1 = day_bounds(days[-1], ctx.tz)
-    rows = list(uow.session.scalars(select(Excursion).where(
+    rows_ex = list(uow.session.scalars(select(Excursion).where(
         Excursion.storage_unit_id == unit_id, Excursion.start < w1, Excursion.end >= w0).order_by(Excursion.start)))
-    ids = [e.id for e in rows]
+    ids = [e.id for e in rows_ex]
     alarm_ids: dict[int, list[int]] = {i: [] for i in ids}
     for a_id, ex_id in uow.session.execute(select(Alarm.id, Alarm.excursion_id).where(Alarm.excursion_id.in_(ids))):
         alarm_ids[ex_id].append(a_id)
     lots: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
-    for hold, lot in uow.session.execute(select(LotHold, Lot).join(Lot, Lot.id == LotHold.lot_id)
-                                         .where(LotHold.excursion_id.in_(ids)).order_by(LotHold.id)):
-        lots[hold.excursion_id].append(hold_to_dict(hold, lot))
+    rows = uow.session.execute(
+        select(LotHold, Lot, Item.name, Location.code, Balance.held, Balance.quantity)
+        .join(Lot, Lot.id == LotHold.lot_id).join(Item, Item.id == Lot.item_id)
+        .join(Location, Location.id == LotHold.location_id)
+        .outerjoin(Balance, and_(Balance.lot_id == LotHold.lot_id, Balance.location_id == LotHold.location_id))
+        .where(LotHold.excursion_id.in_(ids)).order_by(LotHold.id)).all()
+    decisions = dispositions.decisions_of(uow, [r[0].id for r in rows])
+    for hold, lot, item_name, code, held, on_hand in rows:
+        lots[hold.excursion_id].append(hold_to_dict(hold, lot, ctx, item_name=item_name, location_code=code,
+                                                    held=bool(held), on_hand=on_hand or 0,
+                                                    decisions=decisions[hold.id]))
     return [{"id": e.id, "kind": e.kind, "start": e.start, "end": None if e.ongoing else e.end, "ongoing": e.ongoing,
              "peak_c": e.peak_c, "min_c": e.min_c, "max_c": e.max_c, "duration_min": e.duration_min,
-             "notes": e.notes, "alarm_ids": alarm_ids[e.id], "affected_lots": lots[e.id]} for e in rows]
+             "notes": e.notes, "alarm_ids": alarm_ids[e.id], "affected_lots": lots[e.id]} for e in rows_ex]
 
 
-def hold_to_dict(hold: LotHold, lot: Lot) -> dict[str, Any]:
-    return {"lot_id": lot.id, "lot_number": lot.lot_number, "item_id": lot.item_id, "expiry": lot.expiry,
-            "quantity": hold.quantity, "exposure_min": hold.exposure_min, "disposition": hold.disposition,
-            "decided_by": hold.decided_by, "decided_at": hold.decided_at, "lot_status": lot.status}
+EXCURSION_CSV_COLUMNS = [
+    "id", "kind", "start", "end", "ongoing", "peak_c", "min_c", "max_c", "duration_min", "alarm_ids",
+    "item_name", "lot_number", "expiry", "location_code", "quantity", "on_hand", "exposure_min", "disposition",
+    "decision", "decided_at", "decided_by", "exposure_at_decision_min", "ongoing_at_decision",
+    "manufacturer_reference", "notes"]
+
+
+def excursion_csv_rows(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The excursions flattened for the inspector's CSV: one row per decision on each held place (with
+    the exposure that decision was taken on), one row for a place still undecided, one row for an
+    excursion that held nothing."""
+    out = []
+    for e in items:
+        base = {k: e[k] for k in ("id", "kind", "ongoing", "peak_c", "min_c", "max_c", "duration_min")}
+        base.update(start=_instant(e["start"]), end=_instant(e["end"]), alarm_ids=";".join(map(str, e["alarm_ids"])))
+        if not e["affected_lots"]:
+            out.append(base)
+        for lot in e["affected_lots"]:
+            place = {**base, **{k: lot[k] for k in ("item_name", "lot_number", "expiry", "location_code", "quantity",
+                                                    "on_hand", "exposure_min", "disposition")}}
+            if not lot["decisions"]:
+                out.append(place)
+            for d in lot["decisions"]:
+                out.append({**place, "decision": d["disposition"], "decided_at": _instant(d["decided_at"]),
+                            "decided_by": d["decided_by"], "exposure_at_decision_min": d["exposure_min"],
+                            "ongoing_at_decision": d["excursion_ongoing"],
+                            "manufacturer_reference": d["manufacturer_reference"], "notes": d["notes"]})
+    return out
+
+
+def _instant(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def hold_to_dict(hold: LotHold, lot: Lot, ctx: Context, *, item_name: str, location_code: str, held: bool,
+                 on_hand: int, decisions: list[dict[str, Any]]) -> dict[str, Any]:
+    """One held place of a lot: `lot_status` is the lot's status there; `decisions` every decision
+    taken on it, each with the exposure it was taken on."""
+    return {"lot_id": lot.id, "lot_number": lot.lot_number, "item_id": lot.item_id, "item_name": item_name,
+            "expiry": lot.expiry, "location_id": hold.location_id, "location_code": location_code,
+            "quantity": hold.quantity, "on_hand": on_hand, "exposure_min": hold.exposure_min,
+            "disposition": hold.disposition, "decided_by": hold.decided_by, "decided_at": hold.decided_at,
+            "notes": hold.notes, "lot_status": effective_status(lot.status, lot.expiry, ctx.today, held).value,
+            "decisions": decisions}
 
 
 def mkt(uow: UnitOfWork, ctx: Context, unit_id: int, start: datetime, end: datetime,

@@ -96,11 +96,14 @@ def _figures_q(uow: UnitOfWork, today: date) -> Select[tuple[int, int, int]]:
     """(par level id, usable quantity, quantity on hold) per par level, as of `today`.
 
     Usable: available lots that expire strictly after today + lead time, because a lot that
-    expires before an order placed today could arrive cannot cover the gap (ARCHITECTURE §5).
-    On hold: held, quarantined and recalled lots, which may come back but cannot be used now.
+    expires before an order placed today could arrive cannot cover the gap (ARCHITECTURE §5), and
+    whose stock at the location is not on hold after an excursion. On hold: stock held there,
+    quarantined and recalled lots, which may come back but cannot be used now.
     """
-    available = and_(Lot.status == LotStatus.AVAILABLE.value, Lot.expiry > _usable_after(uow, today))
-    held = Lot.status.in_([LotStatus.HOLD.value, LotStatus.QUARANTINE.value, LotStatus.RECALLED.value])
+    available = and_(Lot.status == LotStatus.AVAILABLE.value, Lot.expiry > _usable_after(uow, today),
+                     Balance.held.is_(False))
+    held = or_(Lot.status.in_([LotStatus.HOLD.value, LotStatus.QUARANTINE.value, LotStatus.RECALLED.value]),
+               and_(Lot.status == LotStatus.AVAILABLE.value, Balance.held.is_(True)))
     return (
         select(
             ParLevel.id,

@@ -20,8 +20,8 @@ from ..db.models import Balance, Item, Lot, Movement, RecallLot
 from ..db.uow import UnitOfWork
 from ..domain import fefo
 from ..domain.errors import InvalidRequest, LotExpired, LotUnavailable, NotFound
-from ..domain.lots import BLOCKED, LotStatus, effective_status
-from . import catalog, reorder
+from ..domain.lots import BLOCKED, LotStatus, effective_status, is_expired
+from . import catalog, holds, reorder
 from .catalog import ItemRef, get_item, get_location
 from .context import Context
 from .ledger import Change, apply_change, lock_head
@@ -45,15 +45,28 @@ def _require_reason(reason: str | None) -> str:
     return reason.strip()
 
 
-def assert_consumable(lot: Lot, today: date) -> None:
-    """Expired, held, quarantined, recalled and discarded lots cannot be used (ARCHITECTURE §5)."""
-    status = effective_status(lot.status, lot.expiry, today)
+def assert_consumable(lot: Lot, today: date, held: bool = False) -> None:
+    """Expired, held, quarantined, recalled and discarded lots cannot be used (ARCHITECTURE §5);
+    `held`: the stock at the place it would be used from is on hold after an excursion."""
+    status = effective_status(lot.status, lot.expiry, today, held)
     if status is LotStatus.EXPIRED:
         raise LotExpired(f"lot {lot.lot_number} expired on {lot.expiry.isoformat()}",
                          details={"lot_id": lot.id, "expiry": lot.expiry.isoformat()})
+    if status is LotStatus.HOLD:
+        raise LotUnavailable(f"lot {lot.lot_number} is on hold here after a temperature excursion: "
+                             "a manager decides whether it can be used", details={"lot_id": lot.id, "status": "hold"})
     if status in BLOCKED:
         raise LotUnavailable(f"lot {lot.lot_number} is {status.value}",
                              details={"lot_id": lot.id, "status": status.value})
+
+
+def assert_receivable(lot_number: str, expiry: date, today: date) -> None:
+    """A lot past its expiry is not received into stock (it could only be used by mistake): the person
+    receiving is told so, and a manager may receive it into quarantine instead (e.g. for return)."""
+    if is_expired(expiry, today):
+        raise LotExpired(f"lot {lot_number} expired on {expiry.isoformat()}: do not receive it into stock; "
+                         "set it aside for the manager (a manager can receive it into quarantine for return)",
+                         details={"expiry": expiry.isoformat()})
 
 
 def find_or_create_lot(uow: UnitOfWork, ctx: Context, item_id: int, lot_number: str, expiry: date) -> Lot:
@@ -150,26 +163,40 @@ def find_or_create_lot_id(uow: UnitOfWork, ctx: Context, item_id: int, lot_numbe
 
 
 def receive(uow: UnitOfWork, ctx: Context, *, item_id: int, location_id: int, lot_number: str, expiry: date,
-            quantity: int, reference: str | None = None) -> tuple[Lot, list[Movement]]:
-    """Receive into a lot, created on first sight."""
+            quantity: int, reference: str | None = None, quarantine: bool = False,
+            reason: str | None = None) -> tuple[Lot, list[Movement]]:
+    """Receive into a lot, created on first sight. A lot past its expiry is refused (409 lot_expired)
+    unless it is received into quarantine (`quarantine`, with a `reason`; the caller checks that a
+    manager asks): the lot is then quarantined, so it can be returned or disposed of, never used."""
     _positive(quantity)
     if not lot_number.strip():
         raise InvalidRequest("lot_number must not be empty", code="bad_lot_number")
+    why = _require_reason(reason) if quarantine else None
+    if not quarantine:
+        assert_receivable(lot_number, expiry, ctx.today)
+    elif not is_expired(expiry, ctx.today):
+        raise InvalidRequest("receiving into quarantine is for expired stock; receive this lot as usual",
+                             code="not_expired")
     lock_head(uow)
     get_item(uow, item_id)
     get_location(uow, location_id)
     lot = find_or_create_lot(uow, ctx, item_id, lot_number, expiry)
+    if why is not None and lot.status == LotStatus.AVAILABLE.value:
+        lot.status, lot.status_reason = LotStatus.QUARANTINE.value, f"received expired into quarantine: {why}"
+        uow.session.flush()
     return lot, receive_into(uow, ctx, item_id=item_id, location_id=location_id, lot_id=lot.id, quantity=quantity,
-                             reference=reference)
+                             reference=reference, reason=f"into quarantine: {why}" if why else None)
 
 
 def receive_into(uow: UnitOfWork, ctx: Context, *, item_id: int, location_id: int, lot_id: int, quantity: int,
-                 reference: str | None = None) -> list[Movement]:
+                 reference: str | None = None, reason: str | None = None) -> list[Movement]:
     """Receive into an existing lot of `item_id`; the caller has made sure the lot and the location
-    exist (the station path: its location and the lot it just found or created)."""
+    exist and that the lot may be received (the station path: its location and the lot it just found
+    or created, checked with assert_receivable)."""
     _positive(quantity)
     head = lock_head(uow)
-    m = apply_change(uow, ctx, head, Change("receive", item_id, lot_id, location_id, quantity, reference=reference))
+    m = apply_change(uow, ctx, head, Change("receive", item_id, lot_id, location_id, quantity, reason=reason,
+                                            reference=reference))
     reorder.check_later(uow, ctx, item_id, location_id)
     return [m]
 
@@ -182,7 +209,7 @@ def consume(uow: UnitOfWork, ctx: Context, *, item_id: int, location_id: int, qu
     get_item(uow, item_id)
     get_location(uow, location_id)
     if lot_id is not None:
-        assert_consumable(_lot(uow, lot_id, item_id), ctx.today)
+        assert_consumable(_lot(uow, lot_id, item_id), ctx.today, holds.held_at(uow, lot_id, location_id))
         plan = [fefo.Allocation(lot_id, quantity)]
     else:
         plan = fefo.pick(lot_balances(uow, item_id, location_id), quantity, ctx.today)
@@ -195,12 +222,13 @@ def consume(uow: UnitOfWork, ctx: Context, *, item_id: int, location_id: int, qu
 
 
 def lot_balances(uow: UnitOfWork, item_id: int, location_id: int) -> list[fefo.LotBalance]:
+    """The item's lots with stock at the location, with whether the stock there is held."""
     rows = uow.session.execute(
-        select(Lot.id, Lot.expiry, Lot.status, Balance.quantity)
+        select(Lot.id, Lot.expiry, Lot.status, Balance.quantity, Balance.held)
         .join(Balance, Balance.lot_id == Lot.id)
         .where(Balance.item_id == item_id, Balance.location_id == location_id, Balance.quantity > 0)
     ).all()
-    return [fefo.LotBalance(r[0], r[1], r[2], r[3]) for r in rows]
+    return [fefo.LotBalance(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
 
 
 def transfer(uow: UnitOfWork, ctx: Context, *, item_id: int, location_id: int, to_location_id: int,
@@ -208,8 +236,9 @@ def transfer(uow: UnitOfWork, ctx: Context, *, item_id: int, location_id: int, t
              reference: str | None = None) -> list[Movement]:
     """Move stock between locations: an out and an in movement per lot, sharing a reference.
 
-    A named lot may be moved whatever its status (e.g. held vaccine into a quarantine box);
-    without a lot, usable lots are taken FEFO.
+    A named lot may be moved whatever its status (e.g. held vaccine into a quarantine box): stock on
+    hold after an excursion stays on hold where it goes (services.holds.follow_transfer). Without a
+    lot, usable lots are taken FEFO.
     """
     _positive(quantity)
     if to_location_id == location_id:
@@ -229,6 +258,8 @@ def transfer(uow: UnitOfWork, ctx: Context, *, item_id: int, location_id: int, t
         for loc, delta in ((location_id, -a.quantity), (to_location_id, a.quantity)):
             change = Change("transfer", item_id, a.lot_id, loc, delta, reason, ref)
             movements.append(apply_change(uow, ctx, head, change))
+        if lot_id is not None and holds.held_at(uow, a.lot_id, location_id):
+            holds.follow_transfer(uow, ctx, a.lot_id, location_id, to_location_id, a.quantity)
     reorder.check_later(uow, ctx, item_id, location_id)
     reorder.check_later(uow, ctx, item_id, to_location_id)
     return movements

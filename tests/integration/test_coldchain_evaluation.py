@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from devices.mqtt import TemperatureReading
-from inventory_service.db.models import Alarm, Excursion, Lot, LotHold, Reading, SeqGap
+from inventory_service.db.models import Alarm, Balance, Excursion, Lot, LotHold, Reading, SeqGap
 from inventory_service.db.uow import Database
 from inventory_service.domain.coldchain.recent import RecentReadings
 from inventory_service.services import cold_evaluation, readings, stock, storage_units
@@ -73,9 +73,12 @@ def test_a_door_left_open_45_minutes_raises_one_alarm_and_holds_the_lots_in_that
     [ex] = rows(db, Excursion)
     assert (ex.duration_min, ex.peak_c, ex.ongoing) == (45, 9.5, False)
     [hold] = rows(db, LotHold)
-    assert (hold.lot_id, hold.quantity, hold.exposure_min) == (fridge["lot"], 20, 45)
+    assert (hold.lot_id, hold.location_id, hold.quantity, hold.exposure_min) == (
+        fridge["lot"], fridge["location"], 20, 45)
     [lot] = rows(db, Lot)
-    assert lot.status == "hold"
+    assert lot.status == "available"  # lot-wide: the hold is on the stock in the fridge
+    [balance] = rows(db, Balance)
+    assert (balance.location_id, balance.held) == (fridge["location"], True)
 
 
 def test_the_same_readings_twice_store_nothing_new_and_raise_no_second_alarm(db, clock, fridge):
@@ -258,7 +261,8 @@ def snapshot(db: Database) -> dict[str, list]:
                              for a in s.scalars(select(Alert))),
             "holds": sorted((excursion[h.excursion_id], lot[h.lot_id], unit[h.storage_unit_id], h.quantity,
                              h.exposure_min) for h in s.scalars(select(LotHold))),
-            "lots": sorted((x.lot_number, x.status) for x in s.scalars(select(Lot))),
+            "lots": sorted((x.lot_number, x.status, any(b.held for b in s.scalars(select(Balance).where(
+                Balance.lot_id == x.id)))) for x in s.scalars(select(Lot))),
         }
 
 
@@ -284,7 +288,8 @@ def test_evaluating_units_together_gives_what_evaluating_them_one_by_one_gives(d
     assert [(a[0], a[1], a[5]) for a in state["alarms"]] == [
         ("A", "high", None), ("B", "low", None), ("B", "no_data", "probe-b"), ("C", "no_data", "probe-c")]
     assert [(h[1], h[2]) for h in state["holds"]] == [("LOT-A", "A"), ("LOT-B", "B")]
-    assert state["lots"] == [("LOT-A", "hold"), ("LOT-B", "hold"), ("LOT-C", "available")]
+    assert state["lots"] == [("LOT-A", "available", True), ("LOT-B", "available", True),
+                             ("LOT-C", "available", False)]
 
 
 def test_a_remembered_window_is_not_trusted_once_another_writer_added_readings(db, clock, fridge):

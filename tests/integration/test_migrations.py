@@ -40,3 +40,64 @@ def test_models_and_migrations_agree(empty_url: str):
 def test_upgrade_is_idempotent(empty_url: str):
     migrate.upgrade(empty_url)
     migrate.upgrade(empty_url)
+
+
+def test_existing_holds_move_to_their_units_location_and_free_the_lot_elsewhere(empty_url: str):
+    """Before holds were per location, an excursion marked the whole lot `hold` (and a discard left it so).
+    The upgrade holds the stock in the unit while a hold there is undecided and frees the lot elsewhere;
+    decisions and acknowledgements already taken start their histories."""
+    from datetime import UTC, date, datetime
+
+    from sqlalchemy import MetaData, select
+
+    migrate.upgrade(empty_url, "0005")
+    engine = create_engine(empty_url)
+    at = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
+    if engine.dialect.name == "sqlite":
+        at = at.replace(tzinfo=None)
+    try:
+        old = MetaData()
+        old.reflect(engine)
+        t = old.tables
+        with engine.begin() as conn:
+            conn.execute(t["items"].insert(), [{"id": 1, "name": "MMR", "unit": "each", "storage": "refrigerated",
+                                                "created_at": at}])
+            conn.execute(t["locations"].insert(), [
+                {"id": 1, "code": "SR", "name": "Stockroom", "kind": "stockroom", "created_at": at},
+                {"id": 2, "code": "FA", "name": "Fridge A", "kind": "storage_unit", "created_at": at}])
+            conn.execute(t["storage_units"].insert(), [{"id": 1, "name": "Fridge A", "kind": "refrigerator",
+                                                        "location_id": 2, "min_c": 2.0, "max_c": 8.0,
+                                                        "alarm_rules": [], "no_data_min": 60, "created_at": at}])
+            conn.execute(t["lots"].insert(), [
+                {"id": 1, "item_id": 1, "lot_number": "UNDECIDED", "expiry": date(2027, 1, 31), "status": "hold",
+                 "status_reason": "excursion 1", "created_at": at},
+                {"id": 2, "item_id": 1, "lot_number": "DISCARDED", "expiry": date(2027, 1, 31), "status": "hold",
+                 "status_reason": "excursion 1", "created_at": at}])
+            conn.execute(t["balances"].insert(), [
+                {"id": i, "lot_id": lot, "location_id": loc, "item_id": 1, "quantity": q, "updated_at": at}
+                for i, (lot, loc, q) in enumerate([(1, 2, 5), (1, 1, 1), (2, 2, 0), (2, 1, 1)], start=1)])
+            conn.execute(t["excursions"].insert(), [{"id": 1, "storage_unit_id": 1, "kind": "high", "start": at,
+                                                     "end": at, "ongoing": False, "peak_c": 14.8, "min_c": 9.0,
+                                                     "max_c": 14.8, "duration_min": 46.8, "updated_at": at}])
+            conn.execute(t["lot_holds"].insert(), [
+                {"id": 1, "excursion_id": 1, "lot_id": 1, "storage_unit_id": 1, "quantity": 5, "exposure_min": 46.8,
+                 "disposition": None, "decided_by": None, "decided_at": None, "notes": None, "created_at": at},
+                {"id": 2, "excursion_id": 1, "lot_id": 2, "storage_unit_id": 1, "quantity": 5, "exposure_min": 46.8,
+                 "disposition": "discard", "decided_by": "manager", "decided_at": at, "notes": "x",
+                 "created_at": at}])
+        migrate.upgrade(empty_url)
+        new = MetaData()
+        new.reflect(engine)
+        t = new.tables
+        with engine.connect() as conn:
+            lots = dict(conn.execute(select(t["lots"].c.lot_number, t["lots"].c.status)).all())
+            held = sorted(conn.execute(select(t["balances"].c.lot_id, t["balances"].c.location_id)
+                                       .where(t["balances"].c.held.is_(True))).all())
+            holds = sorted(conn.execute(select(t["lot_holds"].c.id, t["lot_holds"].c.location_id)).all())
+            decisions = conn.execute(select(t["hold_decisions"].c.hold_id, t["hold_decisions"].c.disposition)).all()
+    finally:
+        engine.dispose()
+    assert lots == {"UNDECIDED": "available", "DISCARDED": "available"}
+    assert held == [(1, 2)]  # only the undecided lot's stock in the fridge
+    assert holds == [(1, 2), (2, 2)]
+    assert [tuple(d) for d in decisions] == [(2, "discard")]

@@ -7,6 +7,13 @@ from marshmallow import fields, validate
 from .common import Strict, page_of
 
 
+class AckRecord(Strict):
+    acknowledged_by = fields.String(required=True)
+    acknowledged_at = fields.DateTime(required=True)
+    reason = fields.String(required=True)
+    source = fields.String(required=True)
+
+
 class AlertOut(Strict):
     id = fields.Integer(required=True)
     kind = fields.String(required=True)
@@ -21,6 +28,8 @@ class AlertOut(Strict):
     acknowledged_at = fields.DateTime(allow_none=True)
     acknowledged_by = fields.String(allow_none=True)
     ack_reason = fields.String(allow_none=True)
+    acknowledgements = fields.List(fields.Nested(AckRecord), required=True, metadata={
+        "description": "every acknowledgement, oldest first; the first is `acknowledged_at/by`"})
 
 
 AlertPage = page_of(AlertOut, "AlertPage")

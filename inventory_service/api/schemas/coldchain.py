@@ -7,6 +7,7 @@ from marshmallow import fields, validate
 from ...domain.coldchain.ranges import PRESETS
 from ...services.dispositions import DISPOSITIONS
 from ...services.storage_units import UNIT_KINDS
+from .alerts import AckRecord
 from .common import Strict, page_of
 
 
@@ -99,17 +100,37 @@ class DailySummary(Strict):
     days = fields.List(fields.Nested(Day), required=True)
 
 
+class Decision(Strict):
+    disposition = fields.String(required=True)
+    decided_by = fields.String(required=True)
+    decided_at = fields.DateTime(required=True)
+    notes = fields.String(allow_none=True)
+    manufacturer_reference = fields.String(allow_none=True)
+    exposure_min = fields.Float(required=True, metadata={"description": "the exposure when it was decided"})
+    excursion_ongoing = fields.Boolean(required=True, metadata={"description": "whether it was still going on"})
+    quantity = fields.Integer(required=True, metadata={"description": "on hand there when it was decided"})
+    movement_ids = fields.List(fields.Integer(), required=True)
+
+
 class AffectedLot(Strict):
+    """One place where a lot's stock is held for the excursion (the unit, or where exposed stock went)."""
+
     lot_id = fields.Integer(required=True)
     lot_number = fields.String(required=True)
     item_id = fields.Integer(required=True)
+    item_name = fields.String(required=True)
     expiry = fields.Date(required=True)
-    quantity = fields.Integer(required=True)
+    location_id = fields.Integer(required=True)
+    location_code = fields.String(required=True)
+    quantity = fields.Integer(required=True, metadata={"description": "exposed quantity held there"})
+    on_hand = fields.Integer(required=True)
     exposure_min = fields.Float(required=True)
     disposition = fields.String(allow_none=True)
     decided_by = fields.String(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
-    lot_status = fields.String(required=True)
+    notes = fields.String(allow_none=True)
+    lot_status = fields.String(required=True, metadata={"description": "the lot's status at that location"})
+    decisions = fields.List(fields.Nested(Decision), required=True)
 
 
 class ExcursionOut(Strict):
@@ -183,6 +204,7 @@ class AlarmOut(Strict):
     acknowledged_at = fields.DateTime(allow_none=True)
     acknowledged_by = fields.String(allow_none=True)
     ack_reason = fields.String(allow_none=True)
+    acknowledgements = fields.List(fields.Nested(AckRecord), required=True)
 
 
 class AlarmList(Strict):
@@ -197,8 +219,19 @@ class AlarmQuery(Strict):
 
 class DispositionIn(Strict):
     lot_id = fields.Integer(required=True)
-    disposition = fields.String(required=True, validate=validate.OneOf(DISPOSITIONS))
+    disposition = fields.String(required=True, validate=validate.OneOf(DISPOSITIONS),
+                                metadata={"description": "ask_manufacturer is recorded as pending_manufacturer"})
     notes = fields.String(load_default=None, validate=validate.Length(max=2000))
+    location_id = fields.Integer(load_default=None, metadata={
+        "description": "decide only the stock held there (default: everywhere it is held for this excursion)"})
+    manufacturer_reference = fields.String(load_default=None, validate=validate.Length(max=200))
+
+
+class DecidedPlace(Strict):
+    location_id = fields.Integer(required=True)
+    exposure_min = fields.Float(required=True)
+    held = fields.Boolean(required=True, metadata={"description": "still on hold there (another excursion)"})
+    movement_ids = fields.List(fields.Integer(), required=True)
 
 
 class DispositionOut(Strict):
@@ -206,7 +239,11 @@ class DispositionOut(Strict):
     lot_id = fields.Integer(required=True)
     disposition = fields.String(required=True)
     notes = fields.String(allow_none=True)
+    manufacturer_reference = fields.String(allow_none=True)
     decided_by = fields.String(required=True)
     decided_at = fields.DateTime(required=True)
-    lot_status = fields.String(required=True)
+    exposure_min = fields.Float(required=True, metadata={"description": "the exposure this decision was taken on"})
+    excursion_ongoing = fields.Boolean(required=True)
+    lot_status = fields.String(required=True, metadata={"description": "the lot's status in the exposed unit"})
+    locations = fields.List(fields.Nested(DecidedPlace), required=True)
     movement_ids = fields.List(fields.Integer(), required=True)

@@ -18,6 +18,9 @@ class ReceiveIn(Strict):
     expiry = fields.Date(required=True)
     quantity = fields.Integer(required=True, validate=Positive)
     reference = fields.String(load_default=None, validate=validate.Length(max=100))
+    quarantine = fields.Boolean(load_default=False, metadata={
+        "description": "manager only: receive an expired lot into quarantine (e.g. for return); needs `reason`"})
+    reason = fields.String(load_default=None, validate=Reason)
 
 
 class ConsumeIn(Strict):
@@ -80,6 +83,8 @@ class LotOut(Strict):
     expiry = fields.Date(required=True)
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
     status_reason = fields.String(allow_none=True)
+    held_at = fields.List(fields.Integer(), metadata={
+        "description": "locations where this lot's stock is on hold after an excursion (elsewhere it is not)"})
     created_at = fields.DateTime(required=True)
 
 
@@ -89,6 +94,8 @@ class Movements(Strict):
 
 class ReceiveOut(Movements):
     lot = fields.Nested(LotOut, required=True)
+    warnings = fields.List(fields.String(), required=True,
+                           metadata={"description": "e.g. `expires_soon:2026-12-20` (INVENTORY_RECEIVE_WARN_DAYS)"})
 
 
 class CountSummary(Strict):
@@ -111,12 +118,15 @@ class StockQuery(Strict):
 
 class StockRow(Strict):
     item_id = fields.Integer(required=True)
+    item_name = fields.String(required=True)
     lot_id = fields.Integer(required=True)
     lot_number = fields.String(required=True)
     expiry = fields.Date(required=True)
     location_id = fields.Integer(required=True)
+    location_code = fields.String(required=True)
     quantity = fields.Integer(required=True)
-    status = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES),
+                           metadata={"description": "the lot's status at this location"})
 
 
 StockPage = page_of(StockRow, "StockPage")
