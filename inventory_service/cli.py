@@ -83,6 +83,7 @@ def _start_ingest(settings: Settings) -> ScannerIngest | None:
         return None
     db = consumer_database(settings.database_url)
     ingest = ScannerIngest.from_settings(settings.scanners, db, system_clock, settings.timezone)
+    ingest.receive_warn_days = settings.receive_warn_days
     ingest.start()
     return ingest
 

@@ -38,6 +38,7 @@ class Settings:
     mqtt_shared: bool = False
     webhook_secret: str = field(default="", repr=False)
     delivery_interval_s: float = 5.0
+    receive_warn_days: int = 30
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -75,6 +76,9 @@ class Settings:
             parsed_horizons = tuple(sorted((int(h) for h in horizons.split(",") if h.strip()), reverse=True))
         except ValueError as exc:
             raise ConfigError(f"INVENTORY_EXPIRY_HORIZONS: expected comma-separated days, got {horizons!r}") from exc
+        warn = env.get("INVENTORY_RECEIVE_WARN_DAYS", "30").strip()
+        if not warn.isdigit() or int(warn) > 3650:
+            raise ConfigError(f"INVENTORY_RECEIVE_WARN_DAYS: expected a whole number of days (0-3650), got {warn!r}")
         return cls(
             data_dir=data_dir,
             database_url=normalise_database_url(env.get("INVENTORY_DATABASE_URL", "")),
@@ -88,6 +92,7 @@ class Settings:
             instance=env.get("INVENTORY_INSTANCE", "default"),
             mqtt_shared=env.get("INVENTORY_MQTT_SHARED", "false").lower() in ("1", "true", "yes"),
             webhook_secret=env.get("INVENTORY_WEBHOOK_SECRET", ""),
+            receive_warn_days=int(warn),
         )
 
 

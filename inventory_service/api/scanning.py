@@ -13,7 +13,7 @@ from devices.barcodes import parse_scan
 from ..services import scans as scan_service
 from ..services import stations
 from .events import scan_events
-from .runtime import context, reader, writer
+from .runtime import context, reader, runtime, writer
 from .schemas.scanning import (
     EventsQuery,
     ParseIn,
@@ -104,7 +104,8 @@ class Resolve(MethodView):
     def post(self, body: dict[str, Any], scan_id: int) -> dict[str, Any]:
         """Map a pending scan's GTIN (or HIBC code) to an item and apply the scan once."""
         with writer() as uow:
-            scan = scan_service.resolve(uow, context(), scan_id, body["item_id"])
+            scan = scan_service.resolve(uow, context(), scan_id, body["item_id"],
+                                        receive_warn_days=runtime().settings.receive_warn_days)
             uow.commit()
             return scan_service.scan_to_dict(scan)
 

@@ -47,8 +47,10 @@ class ScannerIngest:
 
     def __init__(self, configs: tuple[ScannerConfig, ...], db: Database, clock: Clock, tz_name: str,
                  on_recorded: Callable[[int, ScanFrame], None] | None = None,
-                 reader_factory: Callable[..., ScannerReader] = ScannerReader) -> None:
+                 reader_factory: Callable[..., ScannerReader] = ScannerReader,
+                 receive_warn_days: int = scans.RECEIVE_WARN_DAYS) -> None:
         self.configs, self.db, self.clock, self.tz = configs, db, clock, ZoneInfo(tz_name)
+        self.receive_warn_days = receive_warn_days
         self.queue: queue.Queue[Queued | None] = queue.Queue(maxsize=QUEUE_SIZE)
         self.readers: list[ScannerReader] = []
         self.status: dict[str, ScannerStatus] = {}
@@ -189,7 +191,8 @@ class ScannerIngest:
             for frame, data in zip(frames, parsed, strict=True):
                 ctx = self._context(frame.scanner_id)
                 scan = scans.record(uow, ctx, frame.scanner_id, data, rejected=frame.rejected,
-                                    rereads_before=frame.suppressed_duplicates, savepoints=savepoints)
+                                    rereads_before=frame.suppressed_duplicates, savepoints=savepoints,
+                                    receive_warn_days=self.receive_warn_days)
                 ids.append(scan.id)
             uow.commit()
         return ids
@@ -201,6 +204,6 @@ class ScannerIngest:
             parsed = parse_scan(frame.text, today=ctx.today)
         with self.db.unit_of_work() as uow:
             scan = scans.record(uow, ctx, frame.scanner_id, parsed, rejected=frame.rejected,
-                                rereads_before=frame.suppressed_duplicates)
+                                rereads_before=frame.suppressed_duplicates, receive_warn_days=self.receive_warn_days)
             uow.commit()
             return scan.id

@@ -20,6 +20,7 @@ from ..db.models import CountLine, Item, Lot, Scan
 from ..db.uow import UnitOfWork
 from ..domain import fefo
 from ..domain.errors import Conflict, DomainError, NotFound
+from ..domain.lots import receive_warnings
 from ..domain.station import Act, Label, Mode, NewState, Reject, decide
 from . import catalog, ledger, stock
 from .catalog import ItemRef
@@ -30,6 +31,8 @@ from .stations import Station, get_scanner, location_by_code, lock_station, save
 OUTCOMES = ("applied", "command", "rejected", "pending")
 #: Reasons the serial reader gives for frames it refused itself (devices.serial.framing).
 READER_REJECTIONS = ("too_long", "noise", "cut_by_port_loss", "cut_by_stop")
+#: Receiving a lot that expires within this many days warns (INVENTORY_RECEIVE_WARN_DAYS).
+RECEIVE_WARN_DAYS = 30
 
 
 _SCANS = Scan.__table__
@@ -71,7 +74,8 @@ class NeedsSavepoint(Exception):
 
 
 def record(uow: UnitOfWork, ctx: Context, scanner_id: str, parsed: ScanData, *,
-           rejected: str | None = None, rereads_before: int = 0, savepoints: bool = True) -> Scan:
+           rejected: str | None = None, rereads_before: int = 0, savepoints: bool = True,
+           receive_warn_days: int = RECEIVE_WARN_DAYS) -> Scan:
     """Store and act on one frame from `scanner_id`.
 
     `rejected` marks a frame the reader already refused (too long, noise, cut off by an unplug): it
@@ -85,6 +89,9 @@ def record(uow: UnitOfWork, ctx: Context, scanner_id: str, parsed: ScanData, *,
     raises NeedsSavepoint instead of being recorded: the caller must then roll the whole transaction
     back and record its frames again with savepoints. Refusals are the exception, so most batches
     commit on the first pass.
+
+    A received label whose lot is past its expiry is rejected (`lot_expired`); one expiring within
+    `receive_warn_days` is applied with an `expires_soon:<date>` warning.
     """
     station = lock_station(uow, scanner_id)
     if rereads_before:
@@ -115,7 +122,7 @@ def record(uow: UnitOfWork, ctx: Context, scanner_id: str, parsed: ScanData, *,
                 scan.movement_ids = _finish_count(uow, ctx, station.id)
             save_state(uow, ctx, station, decision.state)
         else:
-            count_line = _act(uow, ctx, station, scan, decision, savepoints)
+            count_line = _act(uow, ctx, station, scan, decision, savepoints, receive_warn_days)
     # The row is written once, with its outcome (the action runs first), by a plain INSERT: the
     # session need not track a row the scan path never changes again.
     scan.id = _INSERT_SCAN.run(uow, {c: getattr(scan, c) for c in _SCAN_FIELDS}).scalar_one()
@@ -129,7 +136,8 @@ def _reject(scan: Scan, reason: str, message: str) -> None:
     scan.outcome, scan.reason, scan.message = "rejected", reason, message
 
 
-def _act(uow: UnitOfWork, ctx: Context, station: Station, scan: Scan, act: Act, savepoint: bool) -> CountLine | None:
+def _act(uow: UnitOfWork, ctx: Context, station: Station, scan: Scan, act: Act, savepoint: bool,
+         warn_days: int) -> CountLine | None:
     """Apply the scan's action; returns the count line to store once the scan has its id (count mode)."""
     # Once per code and batch transaction; a code mapped meanwhile applies from the next batch.
     label, code_key = act.label, ("item_by_code", act.label.gtin, act.label.hibc_code)
@@ -150,11 +158,11 @@ def _act(uow: UnitOfWork, ctx: Context, station: Station, scan: Scan, act: Act, 
     scan.item_id = item.id
     if not savepoint:
         try:
-            applied = _apply(uow, ctx, scan, item, act, lot)
+            applied = _apply(uow, ctx, scan, item, act, lot, warn_days)
         except DomainError as exc:
             raise NeedsSavepoint(exc.code) from exc
     else:
-        maybe = _apply_or_reject(uow, ctx, scan, item, act, lot)
+        maybe = _apply_or_reject(uow, ctx, scan, item, act, lot, warn_days)
         if maybe is None:
             return None
         applied = maybe
@@ -167,11 +175,11 @@ def _act(uow: UnitOfWork, ctx: Context, station: Station, scan: Scan, act: Act, 
 
 
 def _apply_or_reject(uow: UnitOfWork, ctx: Context, scan: Scan, item: Item | ItemRef, act: Act,
-                     lot: stock.LotLookup | None = None) -> Applied | None:
+                     lot: stock.LotLookup | None = None, warn_days: int = RECEIVE_WARN_DAYS) -> Applied | None:
     """`_apply` in a savepoint; a refused action is rolled back and the scan marked rejected (None)."""
     try:
         with ledger.savepoint(uow):
-            return _apply(uow, ctx, scan, item, act, lot)
+            return _apply(uow, ctx, scan, item, act, lot, warn_days)
     except DomainError as exc:
         _reject(scan, exc.code, exc.message)
         return None
@@ -186,17 +194,21 @@ class Applied:
 
 
 def _apply(uow: UnitOfWork, ctx: Context, scan: Scan, item: Item | ItemRef, act: Act,
-           lot: stock.LotLookup | None = None) -> Applied:
+           lot: stock.LotLookup | None = None, warn_days: int = RECEIVE_WARN_DAYS) -> Applied:
     """Apply `act` for `scan` at the location the station had when it was scanned (`lot`: the label's
     lot as looked up with the item in this transaction, if it was)."""
     loc = scan.location_id
     label, qty = act.label, act.quantity
     if act.mode is Mode.RECEIVE:
-        lot_id = _receiving_lot(uow, ctx, item, label.lot, label.expiry, lot)
+        if label.lot and label.expiry is not None:  # refused before a lot is created for it
+            stock.assert_receivable(label.lot, label.expiry, ctx.today)
+        lot_id, expiry = _receiving_lot(uow, ctx, item, label.lot, label.expiry, lot)
+        if label.expiry is None:  # the stored lot's expiry
+            stock.assert_receivable(label.lot or "", expiry, ctx.today)
         ms = stock.receive_into(uow, ctx, item_id=item.id, location_id=loc, lot_id=lot_id, quantity=qty)
-        return Applied([m.id for m in ms], lot_id)
+        return Applied([m.id for m in ms], lot_id, receive_warnings(expiry, ctx.today, warn_days))
     if act.mode is Mode.COUNT:
-        lot_id = _receiving_lot(uow, ctx, item, label.lot, label.expiry, lot)
+        lot_id, _ = _receiving_lot(uow, ctx, item, label.lot, label.expiry, lot)
         line = CountLine(scanner_id=scan.scanner_id, location_id=loc, item_id=item.id, lot_id=lot_id,
                          quantity=qty, closed=False)
         return Applied([], lot_id, count_line=line)
@@ -214,14 +226,15 @@ def _apply(uow: UnitOfWork, ctx: Context, scan: Scan, item: Item | ItemRef, act:
 
 
 def _receiving_lot(uow: UnitOfWork, ctx: Context, item: Item | ItemRef, lot_number: str | None,
-                   expiry: date | None, known: stock.LotLookup | None = None) -> int:
-    """Id of the label's lot, created on first sight. A label without an expiry reuses the one lot of that
-    number and never erases its stored expiry; without any such lot it is refused."""
+                   expiry: date | None, known: stock.LotLookup | None = None) -> tuple[int, date]:
+    """Id and expiry of the label's lot, created on first sight. A label without an expiry reuses the one
+    lot of that number and never erases its stored expiry; without any such lot it is refused."""
     if not lot_number:
         raise ScanRejected("the label carries no lot number", code="missing_lot")
     if expiry is not None:
-        return stock.find_or_create_lot_id(uow, ctx, item.id, lot_number, expiry, known)
-    return _existing_lot(uow, item, lot_number, None, missing="missing_expiry").id
+        return stock.find_or_create_lot_id(uow, ctx, item.id, lot_number, expiry, known), expiry
+    found = _existing_lot(uow, item, lot_number, None, missing="missing_expiry")
+    return found.id, found.expiry
 
 
 def _existing_lot(uow: UnitOfWork, item: Item | ItemRef, lot_number: str | None, expiry: date | None,
@@ -266,7 +279,8 @@ def _finish_count(uow: UnitOfWork, ctx: Context, scanner_id: str) -> list[int]:
     return movement_ids
 
 
-def resolve(uow: UnitOfWork, ctx: Context, scan_id: int, item_id: int) -> Scan:
+def resolve(uow: UnitOfWork, ctx: Context, scan_id: int, item_id: int,
+            receive_warn_days: int = RECEIVE_WARN_DAYS) -> Scan:
     """A manager maps a pending scan's code to an item; the scan is then applied exactly once, with
     the station's mode, quantity and location as they were when it was scanned."""
     scan = uow.session.get(Scan, scan_id, with_for_update=True)
@@ -281,7 +295,7 @@ def resolve(uow: UnitOfWork, ctx: Context, scan_id: int, item_id: int) -> Scan:
     act = Act(Mode(scan.mode), label, scan.applied_quantity or 1, scan.target_location, state_of(scanner))
     scan.item_id = item.id
     scan.resolved_at, scan.resolved_by = ctx.now, ctx.actor
-    applied = _apply_or_reject(uow, ctx, scan, item, act)
+    applied = _apply_or_reject(uow, ctx, scan, item, act, warn_days=receive_warn_days)
     if applied is None:
         return scan
     if applied.count_line is not None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
 
 import pytest
 
 from tests.conftest import Api
+from tests.support.clock import FrozenClock
 
 
 @dataclass
@@ -32,3 +35,14 @@ def receive(api: Api, w: World, lot: str, expiry: str, qty: int, *, location: in
         "item_id": item or w.item, "location_id": location or w.stockroom, "lot_number": lot, "expiry": expiry,
         "quantity": qty,
     }, role="staff", expect=201).json
+
+
+def receive_then_age(api: Api, w: World, clock: FrozenClock, lot: str, expiry: str, qty: int, **kw: Any) -> dict:
+    """Stock of a lot that has expired on the shelf: received while it was still good (a lot past its
+    expiry is refused at receipt), with the clock then put back to now."""
+    now = clock()
+    clock.set(datetime.combine(date.fromisoformat(expiry), time(15, 0), tzinfo=UTC))
+    try:
+        return receive(api, w, lot, expiry, qty, **kw)
+    finally:
+        clock.set(now)

@@ -19,7 +19,7 @@ from inventory_service.db.uow import Database
 from inventory_service.jobs import JOBS
 from inventory_service.jobs.scheduler import Scheduler
 from tests.conftest import Api
-from tests.integration.conftest import World, receive
+from tests.integration.conftest import World, receive, receive_then_age
 from tests.support.clock import FrozenClock
 
 
@@ -30,7 +30,7 @@ def count(db: Database, model: type, *where: object) -> int:
 
 def test_every_job_twice_opens_each_ticket_and_alert_once(api: Api, world: World, db: Database, settings: Settings,
                                                            clock: FrozenClock):
-    receive(api, world, "OLD", "2026-03-01", 5)  # expired
+    receive_then_age(api, world, clock, "OLD", "2026-03-01", 5)  # expired on the shelf
     receive(api, world, "SOON", "2026-04-01", 5)  # within 30 days
     receive(api, world, "LATER", "2026-05-20", 5)  # within 90 days
     api.post("/api/v1/par-levels", {"item_id": world.item, "location_id": world.stockroom, "reorder_point": 50,

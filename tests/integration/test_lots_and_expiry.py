@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from tests.conftest import Api
-from tests.integration.conftest import World, receive
+from tests.integration.conftest import World, receive, receive_then_age
 
 
 def numbers(api: Api, query: str) -> list[str]:
     return [lot["lot_number"] for lot in api.get(f"/api/v1/lots?{query}", expect=200).json["items"]]
 
 
-def test_expiring_within_days_lists_soonest_first_and_skips_expired(api: Api, world: World):
+def test_expiring_within_days_lists_soonest_first_and_skips_expired(api: Api, world: World, clock):
     # Clock: 2026-03-10 in New York.
-    receive(api, world, "GONE", "2026-03-09", 1)
+    receive_then_age(api, world, clock, "GONE", "2026-03-09", 1)
     receive(api, world, "TODAY", "2026-03-10", 1)
     receive(api, world, "D30", "2026-04-09", 1)
     receive(api, world, "D31", "2026-04-10", 1)
@@ -30,8 +30,8 @@ def test_today_is_computed_per_call_not_at_start(api: Api, world: World, clock):
     assert numbers(api, "expiring_within_days=5") == ["L"]
 
 
-def test_status_filter_sees_calendar_expiry(api: Api, world: World):
-    receive(api, world, "OLD", "2026-03-01", 1)
+def test_status_filter_sees_calendar_expiry(api: Api, world: World, clock):
+    receive_then_age(api, world, clock, "OLD", "2026-03-01", 1)
     receive(api, world, "OK", "2026-12-01", 1)
     assert numbers(api, "status=expired") == ["OLD"]
     assert numbers(api, "status=available") == ["OK"]

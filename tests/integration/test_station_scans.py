@@ -13,7 +13,7 @@ from inventory_service.db.uow import Database
 from inventory_service.services import scans, stations
 from inventory_service.services.context import Context
 from tests.conftest import Api
-from tests.integration.conftest import World, receive
+from tests.integration.conftest import World, receive, receive_then_age
 
 GS = "\x1d"
 GTIN = "09501101530003"
@@ -87,8 +87,8 @@ def test_consume_mode_uses_the_scanned_lot_and_warns_about_a_sooner_one(scan, ap
     assert balance(api, world.stockroom) == {"SOON": 5, "LATE": 2}
 
 
-def test_consume_rejections_carry_the_stock_reason(scan, api: Api, world: World):
-    receive(api, world, "OLD", "2026-03-01", 5)
+def test_consume_rejections_carry_the_stock_reason(scan, api: Api, world: World, clock):
+    receive_then_age(api, world, clock, "OLD", "2026-03-01", 5)
     scan("#MODE:CONSUME")
     assert scan(label("OLD", expiry="260301"))["reason"] == "lot_expired"
     scan("#QTY:50")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.conftest import Api
-from tests.integration.conftest import World, receive
+from tests.integration.conftest import World, receive, receive_then_age
 
 
 def stock_of(api: Api, **query: int) -> list[dict]:
@@ -33,8 +33,8 @@ def test_consume_without_a_lot_takes_fefo_and_may_span_lots(api: Api, world: Wor
     assert [(m["lot_id"], m["quantity"], m["balance_after"]) for m in r["movements"]] == [(soon, -4, 0), (late, -2, 8)]
 
 
-def test_consuming_an_expired_lot_is_409_lot_expired(api: Api, world: World):
-    lot = receive(api, world, "OLD", "2026-03-09", 5)["lot"]["id"]
+def test_consuming_an_expired_lot_is_409_lot_expired(api: Api, world: World, clock):
+    lot = receive_then_age(api, world, clock, "OLD", "2026-03-09", 5)["lot"]["id"]
     r = api.post("/api/v1/stock/consume", {"item_id": world.item, "location_id": world.stockroom, "quantity": 1,
                                             "lot_id": lot}, role="staff", expect=409)
     assert r.json["error"]["code"] == "lot_expired"
@@ -55,8 +55,8 @@ def test_a_lot_expiring_today_in_the_site_zone_is_still_usable(api: Api, world: 
     assert stock_of(api, location_id=world.stockroom)[0]["status"] == "expired"
 
 
-def test_fefo_never_picks_an_expired_lot(api: Api, world: World):
-    receive(api, world, "OLD", "2026-03-01", 5)
+def test_fefo_never_picks_an_expired_lot(api: Api, world: World, clock):
+    receive_then_age(api, world, clock, "OLD", "2026-03-01", 5)
     receive(api, world, "NEW", "2026-12-31", 1)
     r = api.post("/api/v1/stock/consume", {"item_id": world.item, "location_id": world.stockroom, "quantity": 2},
                  role="staff", expect=409)
@@ -114,8 +114,8 @@ def test_count_records_the_variance_even_when_zero(api: Api, world: World):
     assert r["count"]["variance"] == 0
 
 
-def test_dispose_works_on_expired_stock_and_needs_a_reason(api: Api, world: World):
-    lot = receive(api, world, "OLD", "2026-01-31", 4)["lot"]["id"]
+def test_dispose_works_on_expired_stock_and_needs_a_reason(api: Api, world: World, clock):
+    lot = receive_then_age(api, world, clock, "OLD", "2026-01-31", 4)["lot"]["id"]
     body = {"item_id": world.item, "location_id": world.stockroom, "lot_id": lot, "quantity": 4}
     api.post("/api/v1/stock/dispose", body, role="staff", expect=422)
     r = api.post("/api/v1/stock/dispose", {**body, "reason": "expired"}, role="staff", expect=201).json
