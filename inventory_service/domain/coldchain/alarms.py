@@ -4,6 +4,11 @@ Debounce before notifying (cold-chain reference, "Alarm handling practice"); eve
 recorded, the delay only governs the alarm. A consecutive alarm fires when one run reaches the
 delay (trigger time = run start + delay) and ends with the run. A cumulative alarm fires when the
 breach minutes of one site-local calendar day reach the delay, and ends at that day's end.
+
+Minutes are counted as the excursion's duration and the daily summary count them (tenths of a
+minute, `timeline.minutes_counted`): an alarm fires exactly when the minutes shown reach its delay.
+The trigger time is run start + delay, or the moment the day's count reaches it, but never after
+the breach itself (the grid rounds by at most 3 seconds).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from .ranges import AlarmRule, Range, RuleMode
-from .timeline import Segment
+from .timeline import Segment, minutes_counted
 
 
 @dataclass(frozen=True)
@@ -51,8 +56,8 @@ def _consecutive(i: int, rule: AlarmRule, unit: Range, segs: list[Segment], data
     delay = timedelta(minutes=rule.delay_min)
     for run in _runs(segs, rule, unit):
         start, end = run[0].start, run[-1].end
-        if end - start >= delay:
-            out.append(AlarmEvent(i, rule.kind.value, rule.mode.value, start, start + delay,
+        if minutes_counted(start, end) >= rule.delay_min:
+            out.append(AlarmEvent(i, rule.kind.value, rule.mode.value, start, min(start + delay, end),
                                   None if end >= data_end else end))
     return out
 
@@ -75,19 +80,19 @@ def _split_by_day(s: Segment, tz: ZoneInfo) -> list[tuple[date, Segment]]:
 
 def _cumulative(i: int, rule: AlarmRule, unit: Range, segs: list[Segment], tz: ZoneInfo,
                 data_end: datetime) -> list[AlarmEvent]:
-    minutes: dict[date, float] = {}
+    steps: dict[date, int] = {}  # tenths of a minute breached per site day, as the daily summary counts
     fired: set[date] = set()
     out = []
     for s in segs:
         if s.temp_c is None or not rule.breached(s.temp_c, unit):
             continue
         for day, piece in _split_by_day(s, tz):
-            before = minutes.get(day, 0.0)
-            minutes[day] = before + piece.minutes
-            if day not in fired and minutes[day] >= rule.delay_min:
+            before = steps.get(day, 0)
+            steps[day] = before + piece.steps
+            if day not in fired and steps[day] / 10 >= rule.delay_min:
                 fired.add(day)
                 day_start, day_end = day_bounds(day, tz)
-                at = piece.start + timedelta(minutes=rule.delay_min - before)
+                at = min(piece.start + timedelta(minutes=rule.delay_min - before / 10), piece.end)
                 out.append(AlarmEvent(i, rule.kind.value, rule.mode.value, day_start, at,
                                       day_end if day_end <= data_end else None))
     return out
