@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, cast, func, or_, select
+from sqlalchemy import Integer, and_, bindparam, cast, func, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from ..db.base import sqlite_instant
 from ..db.models import (
     Alarm,
     Excursion,
+    HoldDecision,
     Item,
     Location,
     Lot,
@@ -302,12 +303,15 @@ def _upsert_excursions(uow: UnitOfWork, ctx: Context, unit: StorageUnit, found: 
     changed = []
     for ex in found:
         temps = [s.temp_c for s in segs if s.temp_c is not None and ex.start <= s.start < ex.end]
-        row = uow.session.scalar(select(Excursion).where(
+        overlapping = list(uow.session.scalars(select(Excursion).where(
             Excursion.storage_unit_id == unit.id, Excursion.kind == ex.kind.value,
-            Excursion.start <= ex.end, Excursion.end >= ex.start).order_by(Excursion.start).limit(1))
+            Excursion.start <= ex.end, Excursion.end >= ex.start).order_by(Excursion.start)))
+        row = overlapping[0] if overlapping else None
         if row is None:
             row = Excursion(storage_unit_id=unit.id, kind=ex.kind.value)
             uow.session.add(row)
+        for stale in overlapping[1:]:  # late readings joined runs stored apart: one run, one excursion
+            _fold_excursion(uow, ctx, stale, into=row)
         before = (row.start, row.end, row.ongoing, row.peak_c)
         row.start, row.end, row.ongoing = ex.start, ex.end, ex.ongoing
         row.peak_c, row.min_c, row.max_c = ex.peak_c, min(temps), max(temps)
@@ -325,6 +329,37 @@ def _upsert_excursions(uow: UnitOfWork, ctx: Context, unit: StorageUnit, found: 
     for row in changed:
         _refresh_alarm_alerts(uow, ctx, unit, row)
     return out
+
+
+def _fold_excursion(uow: UnitOfWork, ctx: Context, stale: Excursion, *, into: Excursion) -> None:
+    """`stale` was stored as a run of its own before late readings showed it to be part of `into`'s
+    run: its alarms and holds move to `into` (a lot held at one place by both keeps one hold, with
+    every decision taken on either), its notes are kept, and the row goes, so the run counts once.
+    An alarm of the stale run is rebased onto the joined run by `_upsert_alarm`."""
+    for alarm in uow.session.scalars(select(Alarm).where(Alarm.excursion_id == stale.id)):
+        alarm.excursion_id = into.id
+    kept = {(h.lot_id, h.location_id): h
+            for h in uow.session.scalars(select(LotHold).where(LotHold.excursion_id == into.id))}
+    places = set()
+    for hold in list(uow.session.scalars(select(LotHold).where(LotHold.excursion_id == stale.id))):
+        other = kept.get((hold.lot_id, hold.location_id))
+        places.add((hold.lot_id, hold.location_id))
+        if other is None:
+            hold.excursion_id = into.id
+            continue
+        uow.session.execute(update(HoldDecision).where(HoldDecision.hold_id == hold.id).values(hold_id=other.id))
+        other.quantity = max(other.quantity, hold.quantity)
+        if other.disposition is None and hold.disposition is not None:
+            other.disposition, other.decided_by, other.decided_at = hold.disposition, hold.decided_by, hold.decided_at
+            other.notes = hold.notes
+        uow.session.delete(hold)
+    if stale.notes:
+        into.notes = f"{into.notes}\n{stale.notes}" if into.notes else stale.notes
+    uow.session.flush()  # the moves first: then the row can go, and `into` may take its start
+    uow.session.delete(stale)
+    uow.session.flush()
+    for lot_id, location_id in sorted(places):
+        holds.sync_held(uow, ctx, lot_id, location_id)
 
 
 def _refresh_alarm_alerts(uow: UnitOfWork, ctx: Context, unit: StorageUnit, excursion: Excursion) -> None:
@@ -365,6 +400,8 @@ def _upsert_alarm(uow: UnitOfWork, ctx: Context, unit: StorageUnit, ev: AlarmEve
     alarm = uow.session.scalar(select(Alarm).where(
         Alarm.storage_unit_id == unit.id, Alarm.rule_index == ev.rule_index,
         Alarm.condition_start == ev.condition_start))
+    if alarm is None and ev.mode == RuleMode.CONSECUTIVE.value:
+        alarm = _rebase_joined(uow, ctx, unit, ev)
     if alarm is not None:
         if alarm.ended_at != ev.ended_at:
             alarm.ended_at = ev.ended_at
@@ -391,6 +428,26 @@ def _upsert_alarm(uow: UnitOfWork, ctx: Context, unit: StorageUnit, ev: AlarmEve
     alarm.alert_id = alert.id
     if ev.ended_at is not None:
         alerts.resolve_alert(uow, ctx, f"alarm:{alarm.id}")
+    return alarm
+
+
+def _rebase_joined(uow: UnitOfWork, ctx: Context, unit: StorageUnit, ev: AlarmEvent) -> Alarm | None:
+    """Late readings joined a run that had fired this rule alone to an earlier one: the alarm it raised
+    is the joined run's alarm (rebased: its condition started earlier, so it fired earlier), not a
+    second one for the same event. Any further alarm of the rule inside the joined run is ended, its
+    alert resolved, so no alarm stays open for a run that no longer exists on its own."""
+    inside = list(uow.session.scalars(select(Alarm).where(
+        Alarm.storage_unit_id == unit.id, Alarm.rule_index == ev.rule_index,
+        Alarm.condition_start > ev.condition_start,
+        Alarm.condition_start <= (ev.ended_at or ctx.now)).order_by(Alarm.condition_start)))
+    if not inside:
+        return None
+    alarm, *superseded = inside
+    alarm.condition_start, alarm.triggered_at = ev.condition_start, min(alarm.triggered_at, ev.triggered_at)
+    for other in superseded:
+        other.ended_at = max(other.triggered_at, ev.ended_at or ctx.now)
+        alerts.resolve_alert(uow, ctx, f"alarm:{other.id}")
+    uow.session.flush()
     return alarm
 
 

@@ -11,15 +11,16 @@ from sqlalchemy import and_, func, select
 
 from ..db.models import Alarm, Balance, Excursion, Item, Location, Lot, LotHold, Reading
 from ..db.uow import UnitOfWork
+from ..domain.coldchain import excursions as runs
 from ..domain.coldchain.alarms import day_bounds
 from ..domain.coldchain.daily import summarise
 from ..domain.coldchain.mkt import DEFAULT_DELTA_H_KJ_MOL, mkt_c
-from ..domain.coldchain.ranges import Range
+from ..domain.coldchain.ranges import Direction, Range
 from ..domain.coldchain.timeline import Reading as Point
 from ..domain.coldchain.timeline import clip, segments
 from ..domain.errors import InvalidRequest
 from ..domain.lots import effective_status
-from . import alerts, dispositions
+from . import alerts, holds
 from .cold_evaluation import cap_of
 from .context import Context
 from .pagination import Page, page_by_id
@@ -82,8 +83,10 @@ def daily_summary(uow: UnitOfWork, ctx: Context, unit_id: int, start: date, end:
 
 
 def excursions(uow: UnitOfWork, ctx: Context, unit_id: int, start: date, end: date) -> list[dict[str, Any]]:
-    """Excursions overlapping the site-local days [start, end], with alarms and affected lots."""
-    get_unit(uow, unit_id)
+    """Excursions overlapping the site-local days [start, end], with alarms and affected lots. An
+    ongoing one is measured as of now from the same timeline as the daily summary: its stored row
+    holds what the last evaluation saw, and its newest reading has stood longer since."""
+    unit = get_unit(uow, unit_id)
     days = _days(start, end)
     w0, _ = day_bounds(days[0], ctx.tz)
     _, w1 = day_bounds(days[-1], ctx.tz)
@@ -93,6 +96,13 @@ def excursions(uow: UnitOfWork, ctx: Context, unit_id: int, start: date, end: da
     alarm_ids: dict[int, list[int]] = {i: [] for i in ids}
     for a_id, ex_id in uow.session.execute(select(Alarm.id, Alarm.excursion_id).where(Alarm.excursion_id.in_(ids))):
         alarm_ids[ex_id].append(a_id)
+    now: dict[int, runs.Excursion] = {}
+    for e in rows_ex:
+        if e.ongoing and e.start < ctx.now:
+            found = runs.as_of(Direction(e.kind), e.start, _segments(uow, ctx, unit_id, e.start, ctx.now),
+                               Range(unit.min_c, unit.max_c), ctx.now)
+            if found is not None:
+                now[e.id] = found
     lots: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
     rows = uow.session.execute(
         select(LotHold, Lot, Item.name, Location.code, Balance.held, Balance.quantity)
@@ -100,14 +110,23 @@ def excursions(uow: UnitOfWork, ctx: Context, unit_id: int, start: date, end: da
         .join(Location, Location.id == LotHold.location_id)
         .outerjoin(Balance, and_(Balance.lot_id == LotHold.lot_id, Balance.location_id == LotHold.location_id))
         .where(LotHold.excursion_id.in_(ids)).order_by(LotHold.id)).all()
-    decisions = dispositions.decisions_of(uow, [r[0].id for r in rows])
+    decisions = holds.decisions_of(uow, [r[0].id for r in rows])
     for hold, lot, item_name, code, held, on_hand in rows:
-        lots[hold.excursion_id].append(hold_to_dict(hold, lot, ctx, item_name=item_name, location_code=code,
-                                                    held=bool(held), on_hand=on_hand or 0,
-                                                    decisions=decisions[hold.id]))
-    return [{"id": e.id, "kind": e.kind, "start": e.start, "end": None if e.ongoing else e.end, "ongoing": e.ongoing,
-             "peak_c": e.peak_c, "min_c": e.min_c, "max_c": e.max_c, "duration_min": e.duration_min,
-             "notes": e.notes, "alarm_ids": alarm_ids[e.id], "affected_lots": lots[e.id]} for e in rows_ex]
+        place = hold_to_dict(hold, lot, ctx, item_name=item_name, location_code=code, held=bool(held),
+                             on_hand=on_hand or 0, decisions=decisions[hold.id])
+        if hold.excursion_id in now and hold.location_id == unit.location_id:  # still in the unit: exposed now
+            place["exposure_min"] = now[hold.excursion_id].duration_min
+        lots[hold.excursion_id].append(place)
+    out = []
+    for e in rows_ex:
+        ongoing, stop, duration = e.ongoing, e.end, e.duration_min
+        if e.id in now:
+            ongoing, stop, duration = now[e.id].ongoing, now[e.id].end, now[e.id].duration_min
+        out.append({"id": e.id, "kind": e.kind, "start": e.start, "end": None if ongoing else stop,
+                    "ongoing": ongoing, "peak_c": e.peak_c, "min_c": e.min_c, "max_c": e.max_c,
+                    "duration_min": duration, "notes": e.notes, "alarm_ids": alarm_ids[e.id],
+                    "affected_lots": lots[e.id]})
+    return out
 
 
 EXCURSION_CSV_COLUMNS = [
@@ -115,6 +134,17 @@ EXCURSION_CSV_COLUMNS = [
     "item_name", "lot_number", "expiry", "location_code", "quantity", "on_hand", "exposure_min", "disposition",
     "decision", "decided_at", "decided_by", "exposure_at_decision_min", "ongoing_at_decision",
     "manufacturer_reference", "notes"]
+
+
+def duration_now(uow: UnitOfWork, ctx: Context, excursion: Excursion) -> float:
+    """The excursion's duration as of now: the stored one, or for an ongoing excursion the time its
+    readings stand for up to now (as `excursions` and the daily summary show it)."""
+    if not excursion.ongoing or excursion.start >= ctx.now:
+        return excursion.duration_min
+    unit = get_unit(uow, excursion.storage_unit_id)
+    found = runs.as_of(Direction(excursion.kind), excursion.start,
+                       _segments(uow, ctx, unit.id, excursion.start, ctx.now), Range(unit.min_c, unit.max_c), ctx.now)
+    return found.duration_min if found is not None else excursion.duration_min
 
 
 def excursion_csv_rows(items: list[dict[str, Any]]) -> list[dict[str, Any]]:

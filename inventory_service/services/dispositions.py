@@ -16,7 +16,7 @@ from ..db.models import Alarm, Balance, Excursion, HoldDecision, Lot, LotHold, M
 from ..db.uow import UnitOfWork
 from ..domain.errors import Conflict, InvalidRequest, NotFound
 from ..domain.lots import LotStatus, effective_status
-from . import alerts, holds, stock
+from . import alerts, coldchain_queries, holds, stock
 from .context import Context
 
 DISPOSITIONS = ("release", "discard", "pending_manufacturer", "ask_manufacturer")
@@ -86,14 +86,16 @@ def decide(uow: UnitOfWork, ctx: Context, excursion_id: int, lot_id: int, dispos
     unit = uow.session.get(StorageUnit, rows[0].storage_unit_id)
     lot = uow.session.get(Lot, lot_id)
     assert excursion is not None and unit is not None and lot is not None
+    so_far = coldchain_queries.duration_now(uow, ctx, excursion)
     if disposition == "release" and excursion.ongoing and any(
             h.location_id == unit.location_id and _on_hand(uow, lot_id, h.location_id) > 0 for h in undecided):
-        raise Conflict(f"{unit.name} is still out of range (excursion {excursion_id}, {excursion.duration_min:g} "
-                       f"min so far): lot {lot.lot_number} in it cannot be released until the excursion ends",
-                       code="excursion_ongoing",
-                       details={"excursion_id": excursion_id, "exposure_min": excursion.duration_min})
+        raise Conflict(f"{unit.name} is still out of range (excursion {excursion_id}, {so_far:g} min so far): "
+                       f"lot {lot.lot_number} in it cannot be released until the excursion ends",
+                       code="excursion_ongoing", details={"excursion_id": excursion_id, "exposure_min": so_far})
     places = []
     for hold in undecided:
+        if excursion.ongoing and hold.location_id == unit.location_id:  # still exposed: as of this decision
+            hold.exposure_min = so_far
         movements: list[int] = []
         before = _on_hand(uow, lot_id, hold.location_id)
         if disposition == "discard":
@@ -122,20 +124,6 @@ def decide(uow: UnitOfWork, ctx: Context, excursion_id: int, lot_id: int, dispos
             "exposure_min": undecided[0].exposure_min, "excursion_ongoing": excursion.ongoing,
             "lot_status": here.value, "locations": places,
             "movement_ids": [m for p in places for m in p["movement_ids"]]}
-
-
-def decisions_of(uow: UnitOfWork, hold_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    """Every decision on these holds, oldest first, by hold id (one query)."""
-    out: dict[int, list[dict[str, Any]]] = {h: [] for h in hold_ids}
-    if not hold_ids:
-        return out
-    for d in uow.session.scalars(select(HoldDecision).where(HoldDecision.hold_id.in_(hold_ids))
-                                 .order_by(HoldDecision.id)):
-        out[d.hold_id].append({
-            "disposition": d.disposition, "decided_by": d.decided_by, "decided_at": d.decided_at, "notes": d.notes,
-            "manufacturer_reference": d.manufacturer_reference, "exposure_min": d.exposure_min,
-            "excursion_ongoing": d.excursion_ongoing, "quantity": d.quantity, "movement_ids": d.movement_ids})
-    return out
 
 
 def exposure_minutes(uow: UnitOfWork, lot_id: int) -> float:

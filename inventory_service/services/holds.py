@@ -14,10 +14,11 @@ figures) read it with the balance instead of asking for holds.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import ColumnElement, exists, or_, select, update
 
-from ..db.models import Balance, Excursion, Lot, LotHold, Movement, StorageUnit
+from ..db.models import Balance, Excursion, HoldDecision, Lot, LotHold, Movement, StorageUnit
 from ..db.uow import UnitOfWork
 from . import reorder
 from .context import Context
@@ -27,7 +28,7 @@ OPEN_DISPOSITIONS = (None, "pending_manufacturer")
 MAX_TRANSFER_HOPS = 5  # how far exposed stock is followed through transfers, one location to the next
 
 
-def is_open() -> object:
+def is_open() -> ColumnElement[bool]:
     """SQL: the hold awaits a final decision."""
     return or_(LotHold.disposition.is_(None), LotHold.disposition == "pending_manufacturer")
 
@@ -172,3 +173,17 @@ def held_at(uow: UnitOfWork, lot_id: int, location_id: int) -> bool:
     """Whether the stock of the lot at the location is on hold (the balance's mirror of its holds)."""
     return bool(uow.session.scalar(select(Balance.held).where(Balance.lot_id == lot_id,
                                                               Balance.location_id == location_id)))
+
+
+def decisions_of(uow: UnitOfWork, hold_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Every decision on these holds, oldest first, by hold id (one query)."""
+    out: dict[int, list[dict[str, Any]]] = {h: [] for h in hold_ids}
+    if not hold_ids:
+        return out
+    for d in uow.session.scalars(select(HoldDecision).where(HoldDecision.hold_id.in_(hold_ids))
+                                 .order_by(HoldDecision.id)):
+        out[d.hold_id].append({
+            "disposition": d.disposition, "decided_by": d.decided_by, "decided_at": d.decided_at, "notes": d.notes,
+            "manufacturer_reference": d.manufacturer_reference, "exposure_min": d.exposure_min,
+            "excursion_ongoing": d.excursion_ongoing, "quantity": d.quantity, "movement_ids": d.movement_ids})
+    return out
