@@ -87,6 +87,8 @@ def record(uow: UnitOfWork, ctx: Context, scanner_id: str, parsed: ScanData, *,
     commit on the first pass.
     """
     station = lock_station(uow, scanner_id)
+    if station.location_id is None:  # never set up: it has no reader, so nothing should come from it
+        raise Conflict(f"scanner {scanner_id!r} has no location (misconfigured)", code="station_misconfigured")
     if rereads_before:
         # The count refers to the previous frame the reader accepted, not to one it refused since.
         previous = (select(_SCANS.c.id).where(
