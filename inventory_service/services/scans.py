@@ -109,6 +109,10 @@ def record(uow: UnitOfWork, ctx: Context, scanner_id: str, parsed: ScanData, *,
         _reject(scan, rejected, f"frame refused by the reader ({rejected})")
     else:
         decision = decide(station.state, label)
+        if isinstance(decision, NewState) and label.command == "loc" and \
+                location_by_code(uow, label.argument or "") is None:
+            # Refused when it is scanned, not at the next label: the person still holds the card.
+            decision = Reject("unknown_location", f"No location {label.argument} – scan a location label from the list")
         if isinstance(decision, Reject):
             _reject(scan, decision.reason, decision.message)
         elif isinstance(decision, NewState):

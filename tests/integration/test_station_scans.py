@@ -141,8 +141,23 @@ def test_transfer_moves_to_the_location_on_the_loc_card(scan, api: Api, world: W
     scan("#QTY:3")
     assert scan(label("A"))["outcome"] == "applied"
     assert balance(api, world.clinic) == {"A": 3}
-    scan("#LOC:NOWHERE")
-    assert scan(label("A"))["reason"] == "unknown_location"
+
+
+def test_a_loc_card_naming_no_location_is_refused_when_scanned_and_changes_nothing(scan, api: Api, world: World,
+                                                                                 db: Database):
+    receive(api, world, "A", "2027-01-31", 10)
+    scan("#MODE:TRANSFER")
+    scan("#LOC:EX1")
+    scan("#QTY:2")
+    nope = scan("#LOC:NOPE")
+    assert (nope["outcome"], nope["reason"], nope["message"]) == (
+        "rejected", "unknown_location", "No location NOPE – scan a location label from the list")
+    with db.unit_of_work(write=False) as uow:
+        s = stations.get_scanner(uow, "sr-1")
+        assert (s.mode, s.target_location, s.pending_quantity) == ("transfer", "EX1", 2)  # as before the card
+    assert scan(label("A"))["outcome"] == "applied"  # still to EX1, with the pending quantity
+    assert balance(api, world.clinic) == {"A": 2}
+    assert scan("#LOC:SR")["outcome"] == "command"  # an existing code is taken, in any mode
 
 
 def test_bad_labels_are_rejected_with_their_reason_and_kept_escaped(scan):
