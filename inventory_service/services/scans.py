@@ -28,8 +28,15 @@ from .pagination import Page, page_by_id
 from .stations import Station, get_scanner, location_by_code, lock_station, save_state, state_of
 
 OUTCOMES = ("applied", "command", "rejected", "pending")
-#: Reasons the serial reader gives for frames it refused itself (devices.serial.framing).
-READER_REJECTIONS = ("too_long", "noise", "cut_by_port_loss", "cut_by_stop")
+#: Reasons the serial reader gives for frames it refused itself (devices.serial.framing), with what the
+#: person at the station reads: what happened, then what to do.
+READER_MESSAGES = {
+    "too_long": "Too much read at once – scan one label at a time",
+    "noise": "Nothing readable came in – scan again",
+    "cut_by_port_loss": "Cut off: the scanner was unplugged – scan again",
+    "cut_by_stop": "Cut off: the station was stopped – scan again",
+}
+READER_REJECTIONS = tuple(READER_MESSAGES)
 
 
 _SCANS = Scan.__table__
@@ -106,7 +113,7 @@ def record(uow: UnitOfWork, ctx: Context, scanner_id: str, parsed: ScanData, *,
                 outcome="rejected", rereads=0)
     count_line: CountLine | None = None
     if rejected is not None:
-        _reject(scan, rejected, f"frame refused by the reader ({rejected})")
+        _reject(scan, rejected, READER_MESSAGES.get(rejected, "The scanner's read was cut or garbled – scan again"))
     else:
         decision = decide(station.state, label)
         if isinstance(decision, NewState) and label.command == "loc" and \
@@ -150,7 +157,7 @@ def _act(uow: UnitOfWork, ctx: Context, station: Station, scan: Scan, act: Act, 
     scan.applied_quantity = act.quantity
     if item is None:
         scan.outcome, scan.reason = "pending", "unknown_gtin"
-        scan.message = "no item has this code yet: a manager maps it (POST /api/v1/scans/<id>/resolve)"
+        scan.message = "Unknown product – set it aside for the manager, who adds its barcode to an item"
         save_state(uow, ctx, station, act.state)  # the quantity went with this scan
         return None
     scan.item_id = item.id
