@@ -77,12 +77,14 @@ def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     return 1
 
 
-def _start_ingest(settings: Settings) -> ScannerIngest | None:
+def _start_ingest(settings: Settings) -> ScannerIngest:
+    """The scanner ingest, started. Bad scanner definitions do not stop it (each is reported and its
+    station left out); it also runs with none, so problems stored by an earlier start are cleared."""
     if not settings.scanners.strip():
         log.info("no scanners configured (INVENTORY_SCANNERS)")
-        return None
     db = consumer_database(settings.database_url)
-    ingest = ScannerIngest.from_settings(settings.scanners, db, system_clock, settings.timezone)
+    ingest = ScannerIngest.from_settings(settings.scanners, db, system_clock, settings.timezone,
+                                         instance=settings.instance)
     ingest.receive_warn_days = settings.receive_warn_days
     ingest.start()
     return ingest
@@ -151,8 +153,7 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     stop.wait()
-    if scanners is not None:
-        scanners.stop()
+    scanners.stop()
     mqtt_ingest.stop()
     return 0
 

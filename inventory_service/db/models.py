@@ -19,13 +19,13 @@ from .coldchain import (
 from .equipment import Equipment, EquipmentCycle, EquipmentStatusChange, MaintenancePlan, Ticket
 from .notify import Delivery, JobRun, RoutingRule
 from .recalls import Recall, RecallLot
-from .stations import CountLine, Scan, Scanner
+from .stations import CountLine, Scan, Scanner, ScannerConfigProblem
 from .stock import Balance, LedgerHead, Lot, Movement, ParLevel
 
 __all__ = [
     "Acknowledgement", "Alarm", "Alert", "ApiToken", "Balance", "Base", "CountLine", "Delivery", "Equipment",
     "EquipmentCycle", "EquipmentStatusChange", "Excursion", "HoldDecision", "Item", "ItemGtin", "ItemHibc", "JobRun",
     "LedgerHead", "Location", "Lot", "LotHold", "MaintenancePlan", "Movement", "ParLevel", "Reading", "Recall",
-    "RecallLot", "RejectedInput", "RoutingRule", "Scan", "Scanner", "Sensor", "SensorAssignment", "SeqGap",
-    "StorageUnit", "Ticket",
+    "RecallLot", "RejectedInput", "RoutingRule", "Scan", "Scanner", "ScannerConfigProblem", "Sensor",
+    "SensorAssignment", "SeqGap", "StorageUnit", "Ticket",
 ]

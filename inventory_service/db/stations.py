@@ -13,23 +13,49 @@ from .base import Base, UTCDateTime
 
 class Scanner(Base):
     """A serial scanner bound to a location. Port settings come from INVENTORY_SCANNERS; location
-    and modes are the station's state, editable through the API."""
+    and modes are the station's state, editable through the API.
+
+    `config_error` says why the station's definition could not be used at the last start of the
+    process that reads it (port_state `misconfigured`; its reader is not running). A station first
+    seen misconfigured has no location until a usable definition gives it one. Stored, not kept in
+    memory, because the API that shows it may run in another process than the ingest.
+    """
 
     __tablename__ = "scanners"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     url: Mapped[str] = mapped_column(String(300))
     port_settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
     home_mode: Mapped[str] = mapped_column(String(16))
     mode: Mapped[str] = mapped_column(String(16))
     pending_quantity: Mapped[int | None]
     target_location: Mapped[str | None] = mapped_column(String(64))
     count_open: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    port_state: Mapped[str] = mapped_column(String(16), default="unknown")  # open / disconnected / stopped
+    # unknown / open / disconnected / stopped / misconfigured
+    port_state: Mapped[str] = mapped_column(String(16), default="unknown")
     port_detail: Mapped[str | None] = mapped_column(Text)
     port_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    config_error: Mapped[str | None] = mapped_column(Text)
+
+
+class ScannerConfigProblem(Base):
+    """One problem with INVENTORY_SCANNERS found at the last start of ingest process `instance`
+    (INVENTORY_INSTANCE): a station's unusable definition (`scanner_id` set, mirrored in its
+    `config_error`), an entry without a usable id (`key` INVENTORY_SCANNERS[<index>]) or the variable
+    as a whole (`key` INVENTORY_SCANNERS). Each start replaces its own instance's rows, so a problem
+    fixed (or removed from the file) disappears at the next start, and two ingest processes with
+    their own scanner files do not clear each other's.
+    """
+
+    __tablename__ = "scanner_config_problems"
+
+    instance: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    scanner_id: Mapped[str | None] = mapped_column(ForeignKey("scanners.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Scan(Base):

@@ -75,19 +75,25 @@ CHECK_ERRORS = frozenset({"bad_check_character", "bad_gtin_check_digit", "bad_li
 
 
 def decide(state: StationState, label: Label) -> Decision:
-    """The one decision for one scan. Never applies anything silently that needs a person."""
+    """The one decision for one scan. Never applies anything silently that needs a person.
+
+    Messages are for the person at the station: what happened, then what to do (the parser's own
+    error code stays in the scan's parsed fields)."""
     if label.error is not None:
         reason = "bad_check_character" if label.error in CHECK_ERRORS else "unparseable"
-        return Reject(reason, f"label not readable ({label.error})")
+        if reason == "bad_check_character":
+            return Reject(reason, "Label unclear – scan again slowly")
+        return Reject(reason, "Barcode not understood – scan the product label or a station card")
     if label.needs_confirmation:
         # GS1 GenSpecs §7.8: a variable-length field without its FNC1 swallows what follows.
-        return Reject("needs_confirmation", "label data is ambiguous (missing separator?): check and key it in")
+        return Reject("needs_confirmation", "Label unclear: its lot may run into the next field – set it aside for "
+                      "the manager")
     if label.kind == "command":
         return _command(state, label)
     if label.kind not in ("gs1", "hibc", "gtin") or (label.gtin is None and label.hibc_code is None):
-        return Reject("unparseable", "not a product label")
+        return Reject("unparseable", "Not a product barcode – scan the product label or a station card")
     if state.mode is Mode.TRANSFER and state.target_location is None:
-        return Reject("no_target_location", "scan a #LOC card for the destination first")
+        return Reject("no_target_location", "No destination yet – scan the location label of where it goes")
     quantity = label.quantity or state.pending_quantity or 1
     return Act(state.mode, label, quantity, state.target_location,
                replace(state, pending_quantity=None, count_open=state.count_open or state.mode is Mode.COUNT))
@@ -97,22 +103,23 @@ def _command(state: StationState, label: Label) -> Decision:
     if label.command == "mode":
         mode = Mode(label.argument.lower()) if label.argument else None
         if mode is None:
-            return Reject("unparseable", "mode card without a mode")
+            return Reject("unparseable", "Mode card not understood – scan it again")
         if state.count_open and mode is not Mode.COUNT:
-            return Reject("count_open", "finish the count with #DONE before changing mode")
-        return NewState(StationState(mode, state.home_mode, count_open=state.count_open), f"mode {mode.value}")
+            return Reject("count_open", "Count still open – scan Done to finish it first")
+        return NewState(StationState(mode, state.home_mode, count_open=state.count_open),
+                        f"{mode.value.capitalize()} mode")
     if label.command == "qty":
         try:
             qty = int(label.argument or "")
         except ValueError:
-            return Reject("unparseable", "quantity card without a number")
+            return Reject("unparseable", "Quantity card not understood – scan it again")
         if not 1 <= qty <= MAX_QUANTITY:
-            return Reject("bad_quantity", f"quantity must be 1 to {MAX_QUANTITY}")
-        return NewState(replace(state, pending_quantity=qty), f"next scan counts {qty}")
+            return Reject("bad_quantity", f"Quantity must be 1 to {MAX_QUANTITY} – scan another quantity card")
+        return NewState(replace(state, pending_quantity=qty), f"Next scan counts {qty}")
     if label.command == "loc":
-        return NewState(replace(state, target_location=label.argument), f"destination {label.argument}")
+        return NewState(replace(state, target_location=label.argument), f"Destination {label.argument}")
     if label.command == "done":
         finished = state.count_open
         return NewState(StationState(state.home_mode, state.home_mode),
-                        "count recorded" if finished else f"back to {state.home_mode.value}", finish_count=finished)
-    return Reject("unparseable", f"unknown command {label.command!r}")
+                        "Count saved" if finished else f"Back to {state.home_mode.value} mode", finish_count=finished)
+    return Reject("unparseable", "Card not understood – scan a card from the station's list")

@@ -8,6 +8,9 @@ adds to the wait of the frames behind it.
 The queue is bounded: when the database stalls, readers block instead of memory growing, and the
 scanner's own buffer (and the operator seeing no feedback) takes the strain. A frame whose
 transaction fails is retried with backoff, never dropped.
+
+A definition that cannot be used (services.station_setup) is logged once at ERROR and stored for the
+API and health check; only its reader is left out.
 """
 
 from __future__ import annotations
@@ -20,12 +23,20 @@ from collections.abc import Callable, Sequence
 from zoneinfo import ZoneInfo
 
 from devices.barcodes import ScanData, parse_scan
-from devices.serial import ScanFrame, ScannerConfig, ScannerReader, ScannerStatus, scanners_from_json
+from devices.serial import (
+    DefinitionProblem,
+    ScanFrame,
+    ScannerConfig,
+    ScannerDefinitions,
+    ScannerReader,
+    ScannerStatus,
+    read_scanner_definitions,
+)
 
 from ..db.engine import make_engine
 from ..db.uow import Database
 from ..domain.errors import DomainError
-from ..services import scans, stations
+from ..services import scans, station_setup, stations
 from ..services.context import Clock, Context
 
 log = logging.getLogger(__name__)
@@ -43,13 +54,20 @@ def consumer_database(url: str) -> Database:
 
 
 class ScannerIngest:
-    """Readers for every configured scanner plus the single consumer that records their frames."""
+    """Readers for every usable scanner definition plus the single consumer that records their frames.
+
+    `configs` are the definitions to set up, `problems` the ones found unusable when reading them
+    (read_scanner_definitions); `instance` (INVENTORY_INSTANCE) owns the problems stored at start.
+    After start(), `problems` also holds the definitions refused then (an unknown location).
+    """
 
     def __init__(self, configs: tuple[ScannerConfig, ...], db: Database, clock: Clock, tz_name: str,
                  on_recorded: Callable[[int, ScanFrame], None] | None = None,
-                 reader_factory: Callable[..., ScannerReader] = ScannerReader,
+                 reader_factory: Callable[..., ScannerReader] = ScannerReader, *,
+                 problems: tuple[DefinitionProblem, ...] = (), instance: str = "default",
                  receive_warn_days: int = scans.RECEIVE_WARN_DAYS) -> None:
         self.configs, self.db, self.clock, self.tz = configs, db, clock, ZoneInfo(tz_name)
+        self.problems, self.instance = problems, instance
         self.receive_warn_days = receive_warn_days
         self.queue: queue.Queue[Queued | None] = queue.Queue(maxsize=QUEUE_SIZE)
         self.readers: list[ScannerReader] = []
@@ -60,24 +78,36 @@ class ScannerIngest:
         self._stopping = threading.Event()
 
     @classmethod
-    def from_settings(cls, scanners_json: str, db: Database, clock: Clock, tz_name: str) -> ScannerIngest:
-        return cls(scanners_from_json(scanners_json), db, clock, tz_name)
+    def from_settings(cls, scanners_json: str, db: Database, clock: Clock, tz_name: str,
+                      instance: str = "default") -> ScannerIngest:
+        """From INVENTORY_SCANNERS as given; never raises for its content (see start)."""
+        definitions = read_scanner_definitions(scanners_json)
+        return cls(definitions.configs, db, clock, tz_name, problems=definitions.problems, instance=instance)
 
     def _context(self, scanner_id: str) -> Context:
         return Context(actor=f"station:{scanner_id}", source="station", now=self.clock(), tz=self.tz)
 
     def start(self) -> None:
-        """Register every station (its location must exist), then start the consumer and readers."""
+        """Set the stations up (station_setup: problems stored and logged once at ERROR), then start the
+        consumer and the readers of the usable ones. Raises only when the database cannot be written."""
+        ctx = Context(actor=f"ingest:{self.instance}", source="station", now=self.clock(), tz=self.tz)
+        definitions = ScannerDefinitions(self.configs, self.problems)
         with self.db.unit_of_work() as uow:
-            for config in self.configs:
-                stations.register(uow, self._context(config.id), config)
+            setup = station_setup.set_up_stations(uow, ctx, definitions, instance=self.instance)
             uow.commit()
+        self.problems = setup.problems
+        for problem in setup.problems:
+            what = f"scanner {problem.key} not started" if problem.scanner_id else problem.key
+            log.error("%s: %s (correct INVENTORY_SCANNERS and restart)", what, problem.reason)
+        for warning in setup.warnings:
+            log.warning("%s", warning)
         self._consumer.start()
-        for config in self.configs:
+        for config in setup.ready:
             reader = self._reader_factory(config, self.submit, on_status=self._on_status)
             reader.start()
             self.readers.append(reader)
-        log.info("scanner ingest: %d scanner(s) started", len(self.readers))
+        log.info("scanner ingest: %d scanner(s) started, %d not (misconfigured)", len(self.readers),
+                 len(setup.problems))
 
     def submit(self, frame: ScanFrame) -> None:
         """The readers' sink (it runs in the reader's thread): parse the frame, then queue it for the

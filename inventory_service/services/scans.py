@@ -29,8 +29,15 @@ from .pagination import Page, page_by_id
 from .stations import Station, get_scanner, location_by_code, lock_station, save_state, state_of
 
 OUTCOMES = ("applied", "command", "rejected", "pending")
-#: Reasons the serial reader gives for frames it refused itself (devices.serial.framing).
-READER_REJECTIONS = ("too_long", "noise", "cut_by_port_loss", "cut_by_stop")
+#: Reasons the serial reader gives for frames it refused itself (devices.serial.framing), with what the
+#: person at the station reads: what happened, then what to do.
+READER_MESSAGES = {
+    "too_long": "Too much read at once – scan one label at a time",
+    "noise": "Nothing readable came in – scan again",
+    "cut_by_port_loss": "Cut off: the scanner was unplugged – scan again",
+    "cut_by_stop": "Cut off: the station was stopped – scan again",
+}
+READER_REJECTIONS = tuple(READER_MESSAGES)
 #: Receiving a lot that expires within this many days warns (INVENTORY_RECEIVE_WARN_DAYS).
 RECEIVE_WARN_DAYS = 30
 
@@ -94,6 +101,8 @@ def record(uow: UnitOfWork, ctx: Context, scanner_id: str, parsed: ScanData, *,
     `receive_warn_days` is applied with an `expires_soon:<date>` warning.
     """
     station = lock_station(uow, scanner_id)
+    if station.location_id is None:  # never set up: it has no reader, so nothing should come from it
+        raise Conflict(f"scanner {scanner_id!r} has no location (misconfigured)", code="station_misconfigured")
     if rereads_before:
         # The count refers to the previous frame the reader accepted, not to one it refused since.
         previous = (select(_SCANS.c.id).where(
@@ -111,9 +120,13 @@ def record(uow: UnitOfWork, ctx: Context, scanner_id: str, parsed: ScanData, *,
                 outcome="rejected", rereads=0)
     count_line: CountLine | None = None
     if rejected is not None:
-        _reject(scan, rejected, f"frame refused by the reader ({rejected})")
+        _reject(scan, rejected, READER_MESSAGES.get(rejected, "The scanner's read was cut or garbled – scan again"))
     else:
         decision = decide(station.state, label)
+        if isinstance(decision, NewState) and label.command == "loc" and \
+                location_by_code(uow, label.argument or "") is None:
+            # Refused when it is scanned, not at the next label: the person still holds the card.
+            decision = Reject("unknown_location", f"No location {label.argument} – scan a location label from the list")
         if isinstance(decision, Reject):
             _reject(scan, decision.reason, decision.message)
         elif isinstance(decision, NewState):
@@ -152,7 +165,7 @@ def _act(uow: UnitOfWork, ctx: Context, station: Station, scan: Scan, act: Act, 
     scan.applied_quantity = act.quantity
     if item is None:
         scan.outcome, scan.reason = "pending", "unknown_gtin"
-        scan.message = "no item has this code yet: a manager maps it (POST /api/v1/scans/<id>/resolve)"
+        scan.message = "Unknown product – set it aside for the manager, who adds its barcode to an item"
         save_state(uow, ctx, station, act.state)  # the quantity went with this scan
         return None
     scan.item_id = item.id

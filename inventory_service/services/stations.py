@@ -23,19 +23,24 @@ def scanner_to_dict(s: Scanner, location_code: str | None = None) -> dict[str, A
             "location_code": location_code, "home_mode": s.home_mode, "mode": s.mode,
             "pending_quantity": s.pending_quantity, "target_location": s.target_location,
             "count_open": s.count_open, "updated_at": s.updated_at, "port_state": s.port_state,
-            "port_detail": s.port_detail, "port_changed_at": s.port_changed_at}
+            "port_detail": s.port_detail, "port_changed_at": s.port_changed_at, "config_error": s.config_error}
 
 
 def state_of(s: Scanner) -> StationState:
     return StationState(Mode(s.mode), Mode(s.home_mode), s.pending_quantity, s.target_location, s.count_open)
 
 
+#: The port state of a station whose definition could not be used: its reader is not started.
+MISCONFIGURED = "misconfigured"
+
+
 @dataclass
 class Station:
-    """A station as the scan path reads and changes it (see lock_station)."""
+    """A station as the scan path reads and changes it (see lock_station). `location_id` is None
+    only for a station that was never set up with a usable definition (it has no reader)."""
 
     id: str
-    location_id: int
+    location_id: int | None
     state: StationState
 
 
@@ -123,22 +128,44 @@ def location_by_code(uow: UnitOfWork, code: str) -> Location | None:
 
 def register(uow: UnitOfWork, ctx: Context, config: ScannerConfig) -> Scanner:
     """Create the station on first sight; afterwards only its port settings follow the configuration,
-    so a location or mode changed through the API survives a restart."""
-    loc = location_by_code(uow, config.location)
-    if loc is None:
-        raise InvalidRequest(f"scanner {config.id}: no location with code {config.location!r}", code="bad_location")
+    so a location or mode changed through the API survives a restart.
+
+    Never raises for the definition's location: when its code names no location and the station has
+    none yet (first sight, or only ever seen misconfigured), the station is stored misconfigured
+    (`config_error` "no location with code 'X'", port_state `misconfigured`) and the caller must not
+    start its reader. A station that has a location keeps it, whatever the code in the file. A
+    usable registration clears an earlier `config_error`; a station that never had a location takes
+    location and mode from this, its first usable definition.
+    """
     settings = {"baudrate": config.baudrate, "parity": config.parity, "bytesize": config.bytesize,
                 "stopbits": config.stopbits, "idle_ms": config.idle_ms, "dedupe_ms": config.dedupe_ms}
     scanner = uow.session.get(Scanner, config.id)
     if scanner is None:
-        scanner = Scanner(id=config.id, url=config.url, port_settings=settings, location_id=loc.id,
+        scanner = Scanner(id=config.id, url=config.url, port_settings=settings, location_id=None,
                           home_mode=config.mode, mode=config.mode, count_open=False, updated_at=ctx.now,
                           port_state="unknown")
         uow.session.add(scanner)
-    else:
-        scanner.url, scanner.port_settings = config.url, settings
+    elif scanner.location_id is None:
+        scanner.home_mode = scanner.mode = config.mode
+    scanner.url, scanner.port_settings = config.url, settings
+    if scanner.location_id is None:
+        loc = location_by_code(uow, config.location)
+        if loc is None:
+            misconfigure(scanner, ctx, f"no location with code {config.location!r}")
+            uow.session.flush()
+            return scanner
+        scanner.location_id = loc.id
+    if scanner.config_error is not None or scanner.port_state == MISCONFIGURED:
+        scanner.config_error = None
+        scanner.port_state, scanner.port_detail, scanner.port_changed_at = "unknown", None, ctx.now
     uow.session.flush()
     return scanner
+
+
+def misconfigure(scanner: Scanner, ctx: Context, reason: str) -> None:
+    """Mark the station as not set up: why (shown by the API and health), and no reader."""
+    scanner.config_error = reason[:2000]
+    scanner.port_state, scanner.port_detail, scanner.port_changed_at = MISCONFIGURED, None, ctx.now
 
 
 def set_port_state(uow: UnitOfWork, ctx: Context, scanner_id: str, state: str, detail: str) -> None:
@@ -161,7 +188,8 @@ def get_scanner(uow: UnitOfWork, scanner_id: str, *, lock: bool = False) -> Scan
 
 
 def list_scanners(uow: UnitOfWork) -> list[dict[str, Any]]:
-    rows = uow.session.execute(select(Scanner, Location.code).join(Location, Location.id == Scanner.location_id)
+    """Every station by id, with its location's code (None for a station without a location)."""
+    rows = uow.session.execute(select(Scanner, Location.code).outerjoin(Location, Location.id == Scanner.location_id)
                                .order_by(Scanner.id))
     return [scanner_to_dict(s, code) for s, code in rows]
 

@@ -1,7 +1,7 @@
 """excursion holds per lot and location, every hold decision and every acknowledgement kept
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2026-12-07 23:05:48
 
 A hold used to mark the whole lot `hold`, which also locked stock of that lot elsewhere that was never
@@ -20,7 +20,7 @@ from alembic import op
 import inventory_service.db.base
 
 revision: str = '0008'
-down_revision: str | None = '0005'
+down_revision: str | None = '0007'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

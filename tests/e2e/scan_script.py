@@ -279,6 +279,8 @@ class Model:
             st.pending = label.quantity
             return "command", None, 0
         if label.command == "loc":
+            if label.argument not in self.locations:  # refused as it is scanned; the station keeps its target
+                return "rejected", "unknown_location", 0
             st.target = label.argument
             return "command", None, 0
         assert label.command == "done"
@@ -618,8 +620,8 @@ def script_st1(b: Builder) -> None:
     b.card("#QTY:3")
     b.product(ean("syringe"), "syringe", fault=Fault(chunk_size=2))
     b.product(gs1_lot_last("syringe", "SYG", d(2034, 5, 5)), "syringe", "SYG", d(2034, 5, 5), fault=dm)
-    b.card("#LOC:NOWHERE")
-    b.product(ean("gloves"), "gloves", expect=("rejected", "unknown_location"))
+    b.card("#LOC:NOWHERE", expect=("rejected", "unknown_location"))
+    b.product(ean("gloves"), "gloves")  # still to the clinic room
     b.card(f"#LOC:{CLINIC}", fault=Fault(aim="]C0"))
     b.product(ean("gloves"), "gloves")
     b.product(hibc_concat("gauze", "GZC", d(2032, 2, 2)), "gauze", "GZC", d(2032, 2, 2))

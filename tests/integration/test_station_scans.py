@@ -141,8 +141,23 @@ def test_transfer_moves_to_the_location_on_the_loc_card(scan, api: Api, world: W
     scan("#QTY:3")
     assert scan(label("A"))["outcome"] == "applied"
     assert balance(api, world.clinic) == {"A": 3}
-    scan("#LOC:NOWHERE")
-    assert scan(label("A"))["reason"] == "unknown_location"
+
+
+def test_a_loc_card_naming_no_location_is_refused_when_scanned_and_changes_nothing(scan, api: Api, world: World,
+                                                                                 db: Database):
+    receive(api, world, "A", "2027-01-31", 10)
+    scan("#MODE:TRANSFER")
+    scan("#LOC:EX1")
+    scan("#QTY:2")
+    nope = scan("#LOC:NOPE")
+    assert (nope["outcome"], nope["reason"], nope["message"]) == (
+        "rejected", "unknown_location", "No location NOPE – scan a location label from the list")
+    with db.unit_of_work(write=False) as uow:
+        s = stations.get_scanner(uow, "sr-1")
+        assert (s.mode, s.target_location, s.pending_quantity) == ("transfer", "EX1", 2)  # as before the card
+    assert scan(label("A"))["outcome"] == "applied"  # still to EX1, with the pending quantity
+    assert balance(api, world.clinic) == {"A": 2}
+    assert scan("#LOC:SR")["outcome"] == "command"  # an existing code is taken, in any mode
 
 
 def test_bad_labels_are_rejected_with_their_reason_and_kept_escaped(scan):
@@ -181,3 +196,22 @@ def test_rereads_count_on_the_frame_they_repeat_even_after_a_refused_frame(scan,
 
 def test_a_stray_gs_around_a_command_card_is_ignored(scan):
     assert scan("\x1d#MODE:CONSUME\x1d")["outcome"] == "command"
+
+
+def test_what_staff_read_says_what_happened_and_what_to_do_without_api_paths(scan, db: Database, ctx, world: World):
+    unknown = scan("]d20104006381333931" "17270131" "10X9")
+    assert (unknown["outcome"], unknown["message"]) == (
+        "pending", "Unknown product – set it aside for the manager, who adds its barcode to an item")
+    assert scan("+A123BJC5D6E71X")["message"] == "Label unclear – scan again slowly"
+    assert scan("#MODE:COUNT")["message"] == "Count mode"
+    c = ctx("station:sr-1", "station")
+    with db.unit_of_work() as uow:
+        noise = scans.record(uow, c, "sr-1", parse_scan("\x00\x00", today=c.today), rejected="noise")
+        cut = scans.record(uow, c, "sr-1", parse_scan("]d2010950", today=c.today), rejected="cut_by_port_loss")
+        uow.commit()
+    assert noise.message == "Nothing readable came in – scan again"
+    assert cut.message == "Cut off: the scanner was unplugged – scan again"
+    with db.unit_of_work(write=False) as uow:
+        messages = [s["message"] for s in scans.list_scans(uow, scanner_id="sr-1", outcome=None, reason=None,
+                                                           limit=50, cursor=None).items]
+    assert all((m and "/api" not in m and "POST" not in m and " – " in m) or m == "Count mode" for m in messages)

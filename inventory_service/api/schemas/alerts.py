@@ -95,8 +95,22 @@ class RecallOut(Strict):
     lots = fields.List(fields.Nested(RecallLotOut), required=True)
 
 
+class HealthProblem(Strict):
+    component = fields.String(required=True, metadata={"description": "what is wrong: `scanner` (a definition in "
+                                                                     "INVENTORY_SCANNERS), `database`"})
+    id = fields.String(required=True, metadata={"description": "the station id, `INVENTORY_SCANNERS[<index>]` for an "
+                                                               "entry without a usable id, or `INVENTORY_SCANNERS`"})
+    reason = fields.String(required=True)
+    instance = fields.String(allow_none=True, metadata={"description": "the ingest process (INVENTORY_INSTANCE) "
+                                                                       "whose configuration it is"})
+
+
 class HealthOut(Strict):
-    status = fields.String(required=True)
+    status = fields.String(required=True, metadata={"description": "`ok`, or `degraded` when the database fails "
+                                                                   "or `problems` is not empty"})
     database = fields.String(required=True)
     mqtt = fields.String(required=True)
     version = fields.String(required=True)
+    problems = fields.List(fields.Nested(HealthProblem), required=True,
+                           metadata={"description": "what keeps the service from running as configured, e.g. a "
+                                                    "scanner definition that could not be used"})

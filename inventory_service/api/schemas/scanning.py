@@ -15,7 +15,9 @@ class ScannerOut(Strict):
     id = fields.String(required=True)
     url = fields.String(required=True)
     port_settings = fields.Dict(required=True)
-    location_id = fields.Integer(required=True)
+    location_id = fields.Integer(required=True, allow_none=True,
+                                 metadata={"description": "null only for a station never set up with a usable "
+                                                          "definition (see config_error)"})
     location_code = fields.String(allow_none=True)
     home_mode = fields.String(required=True, validate=validate.OneOf(MODES))
     mode = fields.String(required=True, validate=validate.OneOf(MODES))
@@ -23,9 +25,13 @@ class ScannerOut(Strict):
     target_location = fields.String(allow_none=True)
     count_open = fields.Boolean(required=True)
     updated_at = fields.DateTime(required=True)
-    port_state = fields.String(required=True, metadata={"description": "unknown, open, disconnected, stopped"})
+    port_state = fields.String(required=True, metadata={
+        "description": "unknown, open, disconnected, stopped, or misconfigured (its reader is not started)"})
     port_detail = fields.String(allow_none=True)
     port_changed_at = fields.DateTime(allow_none=True)
+    config_error = fields.String(allow_none=True, metadata={
+        "description": "why the station's definition in INVENTORY_SCANNERS could not be used at the last start "
+                       "(port_state misconfigured); null when it could"})
 
 
 class ScannerList(Strict):

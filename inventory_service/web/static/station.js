@@ -22,42 +22,62 @@ const MODES = {
 
 const OUTCOMES = {
   applied: { icon: "✓", word: "Done" },
-  command: { icon: "➜", word: "Command" },
-  pending: { icon: "…", word: "On hold" },
+  command: { icon: "➜", word: "Card" },
+  pending: { icon: "…", word: "Set aside" },
   rejected: { icon: "✗", word: "Not done" },
 };
 
+/* What the person scanning reads for each outcome's reason: what happened – what to do. The words
+ * are the page's own (the server's message is the fallback for a reason this page does not know). */
+const LOCATION_LIST = "scan a location label from the list";
 const REASONS = {
-  unknown_gtin: "Unknown product – ask a manager",
-  lot_expired: "Lot expired – do not use",
-  lot_unavailable: "Lot blocked (recall or quarantine)",
-  insufficient_stock: "Not enough stock here",
-  bad_check_character: "Misread – scan again",
-  unparseable: "Barcode not understood",
-  needs_confirmation: "Unclear label – key it in",
-  missing_expiry: "No expiry date on the label",
-  missing_lot: "No lot number on the label",
-  unknown_lot: "Lot not on record",
-  no_target_location: "Scan a #LOC destination first",
-  unknown_location: "Unknown destination",
-  count_open: "Count open – scan #DONE first",
-  bad_quantity: "Quantity out of range",
-  noise: "Scanner noise – nothing read",
-  too_long: "Scan too long – scan again",
-  cut_by_port_loss: "Cut off – scanner unplugged",
-  cut_by_stop: "Cut off – reader stopped",
+  unknown_gtin: "Unknown product – set it aside for the manager",
+  lot_expired: "Expired – do not receive or use; set it aside for the manager",
+  lot_unavailable: "Lot blocked (recall or hold) – do not use; set it aside for the manager",
+  insufficient_stock: "Not enough in stock here – check the quantity, then tell the manager",
+  bad_check_character: "Label unclear – scan again slowly",
+  unparseable: "Barcode not understood – scan the product label or a station card",
+  needs_confirmation: "Label cannot be read safely – set it aside for the manager",
+  missing_expiry: "No expiry date on this label – scan the label that shows it",
+  missing_lot: "No lot number on this label – scan the label that shows it",
+  unknown_lot: "Lot not on record here – set it aside for the manager",
+  no_target_location: "No destination yet – scan the location label of where it goes",
+  unknown_location: (scan) => {
+    const code = scan.parsed?.command === "loc" ? scan.parsed.argument : scan.target_location;
+    return code ? `No location ${code} – ${LOCATION_LIST}` : `Unknown location – ${LOCATION_LIST}`;
+  },
+  count_open: "Count still open – scan Done to finish it first",
+  bad_quantity: "Quantity too large – scan another quantity card",
+  noise: "Nothing readable came in – scan again",
+  too_long: "Too much read at once – scan one label at a time",
+  cut_by_port_loss: "Cut off: the scanner was unplugged – scan again",
+  cut_by_stop: "Cut off: the station was stopped – scan again",
 };
 
 const WARNINGS = {
-  fefo_sooner_lot: (lot) => `Use lot ${lot} first: it expires sooner`,
+  fefo_sooner_lot: (lot) => `Lot ${lot} expires sooner – use that one first`,
+  expires_soon: (day) => `Expires soon (${dateInWords(day)}) – use first`,
 };
 
+const UNPLUGGED = "Scanner unplugged or busy – check the cable";
 const PORT = {
   open: "Scanner connected",
-  disconnected: "SCANNER DISCONNECTED",
-  stopped: "Scanner reader stopped",
-  unknown: "Scanner status unknown",
+  disconnected: UNPLUGGED,
+  error: UNPLUGGED,
+  misconfigured: "Scanner set up wrongly – tell the manager",
+  stopped: "Scanner switched off in the service – tell the manager",
+  unknown: "Scanner not started yet – if this stays, tell the manager",
 };
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/* "2026-11-30" -> "30 Nov 2026". Read from the text, not through Date, which would take it as UTC
+ * midnight and show the day before west of Greenwich. Anything else is shown as it came. */
+function dateInWords(value) {
+  const match = /^(\d{4})-(\d{2})-(\d{2})/.exec(String(value || ""));
+  const month = match ? MONTHS[Number(match[2]) - 1] : undefined;
+  return month ? `${Number(match[3])} ${month} ${match[1]}` : String(value || "");
+}
 
 /* Server-sent events parser (HTML Living Standard, "Parsing an event stream"). Feed it text in
  * whatever pieces the network delivers; it calls onEvent({type, data, id}) per complete event. */
@@ -146,16 +166,19 @@ function showState(s) {
   const add = (cls, text) => details.append(element("li", cls, text));
   if (s.pending_quantity) add("pending-quantity", `Next scan counts ${s.pending_quantity}`);
   if (s.mode === "transfer") {
-    add("destination", s.target_location ? `To: ${s.target_location}` : "No destination: scan a #LOC card");
+    add("destination", s.target_location ? `Moving to ${s.target_location}`
+      : "Where to? Scan the location label of where it goes");
   }
-  if (s.count_open) add("count-open", "Count open: scan #DONE when finished");
-  if (s.mode !== s.home_mode) add("home-mode", `#DONE returns to ${s.home_mode}`);
+  if (s.count_open) add("count-open", "Count open – scan Done when finished");
+  if (s.mode !== s.home_mode) add("home-mode", `Done card: back to ${s.home_mode}`);
 
   const port = $("port");
   port.hidden = s.port_state === "open";
   port.className = `port port-${s.port_state}`;
-  port.textContent = PORT[s.port_state] || `Scanner: ${s.port_state}`;
-  if (s.port_state === "disconnected" && s.port_detail) port.append(element("small", "", s.port_detail));
+  port.textContent = PORT[s.port_state] || `Scanner not working (${s.port_state}) – tell the manager`;
+  // The technical detail is for the manager, who fixes the cable or the configuration.
+  const detail = s.port_state === "misconfigured" ? s.config_error : s.port_state === "open" ? "" : s.port_detail;
+  if (detail) port.append(element("small", "", `For the manager: ${detail}`));
 
   if (changed) announce(`Mode ${s.mode}`);
 }
@@ -163,7 +186,9 @@ function showState(s) {
 /* --- the last scans --- */
 
 function reasonText(scan) {
-  return REASONS[scan.reason] || (scan.reason || "").replace(/_/g, " ") || scan.message || "";
+  const words = REASONS[scan.reason];
+  if (typeof words === "function") return words(scan);
+  return words || scan.message || (scan.reason || "").replace(/_/g, " ");
 }
 
 function headline(scan) {
@@ -171,15 +196,18 @@ function headline(scan) {
   return scan.message || OUTCOMES[scan.outcome].word;
 }
 
+/* The scan's facts, each its own span (a flex item): the line wraps between facts, and inside one
+ * only when it is wider than the line. */
 function facts(scan) {
   const parts = [];
-  if (scan.quantity) parts.push(`× ${scan.quantity}`);
-  if (scan.lot_number) parts.push(`Lot ${scan.lot_number}`);
-  if (scan.expiry) parts.push(`Exp ${scan.expiry}`);
-  if (scan.gtin) parts.push(`GTIN ${scan.gtin}`);
-  else if (scan.hibc_code) parts.push(`HIBC ${scan.hibc_code}`);
-  if (!parts.length && scan.outcome === "rejected" && scan.raw) parts.push(`Read: ${scan.raw.slice(0, 40)}`);
-  return parts.join(" · ");
+  const add = (cls, text) => parts.push(element("span", `fact ${cls}`, text));
+  if (scan.quantity) add("quantity", `× ${scan.quantity}`);
+  if (scan.lot_number) add("lot", `Lot ${scan.lot_number}`);
+  if (scan.expiry) add("expiry", `Exp ${dateInWords(scan.expiry)}`);
+  if (scan.gtin) add("code", `GTIN ${scan.gtin}`);
+  else if (scan.hibc_code) add("code", `HIBC ${scan.hibc_code}`);
+  if (!parts.length && scan.outcome === "rejected" && scan.raw) add("raw", `Read: ${scan.raw.slice(0, 40)}`);
+  return parts;
 }
 
 function warningText(code) {
@@ -201,7 +229,7 @@ function scanItem(scan, fresh) {
   const text = element("div", "text");
   const sub = element("p", "facts");
   sub.append(element("span", "outcome", OUTCOMES[kind].word), element("time", "when", timeOf(scan.received_at)));
-  sub.append(facts(scan));
+  sub.append(...facts(scan));
   text.append(element("p", "headline", headline(scan)), sub);
   for (const w of scan.warnings || []) text.append(element("p", "warning", `⚠ ${warningText(w)}`));
   li.append(text);
@@ -237,7 +265,7 @@ function clearScreen() {
   $("location").textContent = "–";
   $("mode").className = "mode mode-none";
   $("mode-name").textContent = "…";
-  $("mode-hint").textContent = "waiting for the station";
+  $("mode-hint").textContent = "Waiting for the station…";
   $("details").replaceChildren();
   $("port").hidden = true;
 }
@@ -297,7 +325,7 @@ async function connect() {
       signal: mine.signal,
     }));
     if (response.status === 404) {
-      setConnection("error", `No station called “${scannerId}”`);
+      setConnection("error", `No station called “${scannerId}” – tell the manager`);
       return retryLater(30000);
     }
     if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
@@ -315,9 +343,9 @@ async function connect() {
     retryLater(retryMs); // the server ended the stream (its timeout): resume after the last scan
   } catch (error) {
     if (controller !== mine) return; // replaced by a newer connection, or a new token is wanted
-    if (error instanceof Refused) return askForToken("That token was refused.");
+    if (error instanceof Refused) return askForToken("That token was refused – check it and try again.");
     failures += 1;
-    setConnection("retrying", "Connection lost: reconnecting…");
+    setConnection("retrying", "Connection lost – reconnecting…");
     retryLater(Math.min(retryMs * 2 ** failures, MAX_RETRY_MS));
   } finally {
     clearTimeout(stall);
@@ -363,5 +391,5 @@ function start() {
   connect();
 }
 
-window.stationPage = { SSEParser }; // for the browser test of the parser
+window.stationPage = { SSEParser, dateInWords }; // for the browser tests
 start();

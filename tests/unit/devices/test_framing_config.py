@@ -4,7 +4,13 @@ import json
 
 import pytest
 
-from devices.serial.config import ScannerConfig, scanners_from_json
+from devices.serial.config import (
+    DefinitionProblem,
+    ScannerConfig,
+    ScannerDefinitions,
+    read_scanner_definitions,
+    scanners_from_json,
+)
 
 BASE = {"id": "stockroom-1", "url": "/dev/serial/by-id/usb-Honeywell-if00", "location": "STOCK"}
 
@@ -83,3 +89,39 @@ def test_scanners_from_a_json_list_and_from_a_file(tmp_path):
 def test_bad_scanner_list_is_explained(raw, message):
     with pytest.raises(ValueError, match=message):
         scanners_from_json(raw)
+
+
+def test_definitions_are_read_entry_by_entry_and_bad_ones_come_back_as_problems():
+    raw = json.dumps([BASE, {**BASE, "id": "desk", "url": "loop://", "baudrate": 0}, {"url": "loop://2"},
+                      {**BASE, "id": "room-2", "url": "socket://10.0.0.5:4001"}])
+    got = read_scanner_definitions(raw)
+    assert [c.id for c in got.configs] == ["stockroom-1", "room-2"]
+    assert got.problems == (
+        DefinitionProblem("desk", "baudrate must be a positive integer, got 0", "desk", "loop://"),
+        DefinitionProblem("INVENTORY_SCANNERS[2]", "missing field(s) id, location", None, "loop://2"),
+    )
+    assert got.list_read
+
+
+def test_a_broken_variable_is_one_problem_and_no_definition():
+    got = read_scanner_definitions("[{")
+    assert got.configs == () and not got.list_read
+    [problem] = got.problems
+    assert (problem.key, problem.scanner_id) == ("INVENTORY_SCANNERS", None)
+    assert problem.reason.startswith("invalid JSON") and problem.reason.endswith("no scanner is started")
+    assert read_scanner_definitions("  ") == ScannerDefinitions()
+
+
+@pytest.mark.parametrize("raw", ["[" * 100_000, "\x00", "/nonexistent", '{"id": 1}', "[1, 2", "true"])
+def test_reading_definitions_never_raises(raw):
+    got = read_scanner_definitions(raw)
+    assert got.configs == () and len(got.problems) == 1
+
+
+def test_reasons_stay_short_and_ids_that_are_not_valid_are_not_used_as_keys():
+    got = read_scanner_definitions(json.dumps([{**BASE, "id": "bad id!" * 50, "url": "x" * 400, "mode": "m" * 5000}]))
+    [problem] = got.problems
+    assert (problem.key, problem.scanner_id, problem.url) == ("INVENTORY_SCANNERS[0]", None, "")
+    assert len(problem.reason) < 200
+    [long_url] = read_scanner_definitions(json.dumps([{**BASE, "url": "/dev/" + "x" * 400}])).problems
+    assert long_url.reason == "url must be at most 300 characters, got 405"

@@ -48,7 +48,8 @@ def test_count_collects_until_done_and_blocks_mode_changes_meanwhile():
 
 def test_transfer_needs_a_destination_first():
     transfer = StationState(Mode.TRANSFER, Mode.RECEIVE)
-    assert decide(transfer, PRODUCT) == Reject("no_target_location", "scan a #LOC card for the destination first")
+    assert decide(transfer, PRODUCT) == Reject("no_target_location",
+                                               "No destination yet – scan the location label of where it goes")
     d = decide(transfer, cmd("loc", "EX1"))
     assert isinstance(d, NewState)
     act = decide(d.state, PRODUCT)
