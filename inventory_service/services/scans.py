@@ -145,6 +145,17 @@ def record(uow: UnitOfWork, ctx: Context, scanner_id: str, parsed: ScanData, *,
     return scan
 
 
+def done_message(act: Act, item_name: str) -> str:
+    """What an applied scan did, as the person at the station reads it."""
+    if act.mode is Mode.RECEIVE:
+        return f"Received {act.quantity} × {item_name}"
+    if act.mode is Mode.CONSUME:
+        return f"Took out {act.quantity} × {item_name}"
+    if act.mode is Mode.COUNT:
+        return f"Counted {act.quantity} × {item_name} (saved at #DONE)"
+    return f"Moved {act.quantity} × {item_name} to {act.target_location}"
+
+
 def _reject(scan: Scan, reason: str, message: str) -> None:
     scan.outcome, scan.reason, scan.message = "rejected", reason, message
 
@@ -182,7 +193,7 @@ def _act(uow: UnitOfWork, ctx: Context, station: Station, scan: Scan, act: Act, 
     scan.outcome, scan.lot_id = "applied", applied.lot_id
     scan.movement_ids = applied.movement_ids
     scan.warnings = [*scan.warnings, *applied.warnings]
-    scan.message = f"{act.mode.value} {act.quantity} {item.name}"
+    scan.message = done_message(act, item.name)
     save_state(uow, ctx, station, act.state)
     return applied.count_line
 
@@ -232,7 +243,8 @@ def _apply(uow: UnitOfWork, ctx: Context, scan: Scan, item: Item | ItemRef, act:
         return Applied([m.id for m in ms], lot_id, warnings)
     target = location_by_code(uow, act.target_location or "")
     if target is None:
-        raise ScanRejected(f"no location with code {act.target_location!r}", code="unknown_location")
+        raise ScanRejected(f"No location {act.target_location} – scan a location label from the list",
+                           code="unknown_location")
     ms = stock.transfer(uow, ctx, item_id=item.id, location_id=loc, to_location_id=target.id, quantity=qty,
                         lot_id=lot_id, reference=f"station:{scan.scanner_id}")
     return Applied([m.id for m in ms], lot_id)
@@ -243,7 +255,7 @@ def _receiving_lot(uow: UnitOfWork, ctx: Context, item: Item | ItemRef, lot_numb
     """Id and expiry of the label's lot, created on first sight. A label without an expiry reuses the one
     lot of that number and never erases its stored expiry; without any such lot it is refused."""
     if not lot_number:
-        raise ScanRejected("the label carries no lot number", code="missing_lot")
+        raise ScanRejected("No lot number on this label – set it aside for the manager", code="missing_lot")
     if expiry is not None:
         return stock.find_or_create_lot_id(uow, ctx, item.id, lot_number, expiry, known), expiry
     found = _existing_lot(uow, item, lot_number, None, missing="missing_expiry")
@@ -257,9 +269,12 @@ def _existing_lot(uow: UnitOfWork, item: Item | ItemRef, lot_number: str | None,
         q = q.where(Lot.expiry == expiry)
     lots = list(uow.session.scalars(q.limit(2)))
     if not lots:
-        raise ScanRejected(f"no lot {lot_number} of {item.name} on record", code=missing)
+        what = ("No expiry date on this label and lot {lot} of {item} is not in stock yet – scan a label with "
+                "its expiry" if missing == "missing_expiry" else "Lot {lot} of {item} is not in stock here – check "
+                "the label, or set it aside for the manager")
+        raise ScanRejected(what.format(lot=lot_number, item=item.name), code=missing)
     if len(lots) > 1:
-        raise ScanRejected(f"lot {lot_number} exists with several expiry dates: scan a label with its expiry",
+        raise ScanRejected(f"Lot {lot_number} is in stock with several expiry dates – scan a label with its expiry",
                            code="needs_confirmation")
     return lots[0]
 
@@ -316,7 +331,7 @@ def resolve(uow: UnitOfWork, ctx: Context, scan_id: int, item_id: int,
         uow.session.add(applied.count_line)
     scan.outcome, scan.reason, scan.lot_id, scan.movement_ids = "applied", None, applied.lot_id, applied.movement_ids
     scan.warnings = [*scan.warnings, *applied.warnings]
-    scan.message = f"resolved by {ctx.actor}: {scan.mode} {act.quantity} {item.name}"
+    scan.message = f"{done_message(act, item.name)} (mapped by {ctx.actor})"
     return scan
 
 

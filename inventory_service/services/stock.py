@@ -50,13 +50,14 @@ def assert_consumable(lot: Lot, today: date, held: bool = False) -> None:
     `held`: the stock at the place it would be used from is on hold after an excursion."""
     status = effective_status(lot.status, lot.expiry, today, held)
     if status is LotStatus.EXPIRED:
-        raise LotExpired(f"lot {lot.lot_number} expired on {lot.expiry.isoformat()}",
+        raise LotExpired(f"Lot {lot.lot_number} expired on {lot.expiry.isoformat()} – do not use it; set it aside "
+                         "for the manager",
                          details={"lot_id": lot.id, "expiry": lot.expiry.isoformat()})
     if status is LotStatus.HOLD:
-        raise LotUnavailable(f"lot {lot.lot_number} is on hold here after a temperature excursion: "
-                             "a manager decides whether it can be used", details={"lot_id": lot.id, "status": "hold"})
+        raise LotUnavailable(f"Lot {lot.lot_number} is on hold here after a temperature excursion – do not use it "
+                             "until a manager decides", details={"lot_id": lot.id, "status": "hold"})
     if status in BLOCKED:
-        raise LotUnavailable(f"lot {lot.lot_number} is {status.value}",
+        raise LotUnavailable(f"Lot {lot.lot_number} is {status.value} – do not use it",
                              details={"lot_id": lot.id, "status": status.value})
 
 
@@ -64,8 +65,8 @@ def assert_receivable(lot_number: str, expiry: date, today: date) -> None:
     """A lot past its expiry is not received into stock (it could only be used by mistake): the person
     receiving is told so, and a manager may receive it into quarantine instead (e.g. for return)."""
     if is_expired(expiry, today):
-        raise LotExpired(f"lot {lot_number} expired on {expiry.isoformat()}: do not receive it into stock; "
-                         "set it aside for the manager (a manager can receive it into quarantine for return)",
+        raise LotExpired(f"Lot {lot_number} expired on {expiry.isoformat()} – do not receive it into stock; set it "
+                         "aside for the manager (a manager can receive it into quarantine for return)",
                          details={"expiry": expiry.isoformat()})
 
 

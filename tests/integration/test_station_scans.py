@@ -215,3 +215,16 @@ def test_what_staff_read_says_what_happened_and_what_to_do_without_api_paths(sca
         messages = [s["message"] for s in scans.list_scans(uow, scanner_id="sr-1", outcome=None, reason=None,
                                                            limit=50, cursor=None).items]
     assert all((m and "/api" not in m and "POST" not in m and " – " in m) or m == "Count mode" for m in messages)
+
+
+def test_an_applied_scan_says_what_was_done(scan, api: Api, world: World):
+    assert scan(label("W-1", qty=2))["message"] == "Received 2 × Syringe 5 ml"
+    scan("#MODE:CONSUME")
+    assert scan(label("W-1"))["message"] == "Took out 1 × Syringe 5 ml"
+    scan("#MODE:TRANSFER")
+    scan("#LOC:EX1")
+    assert scan(label("W-1"))["message"] == "Moved 1 × Syringe 5 ml to EX1"
+    scan("#MODE:RECEIVE")
+    missing = scan(f"]d201{GTIN}17270131")
+    assert (missing["reason"], missing["message"]) == (
+        "missing_lot", "No lot number on this label – set it aside for the manager")
