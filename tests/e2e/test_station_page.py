@@ -140,7 +140,9 @@ def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Service
         gloves = catalog.create_item(uow, setup, name="Nitrile gloves M", gtins=[GLOVES_GTIN])
         stock.receive(uow, setup, item_id=gloves.id, location_id=room.id, lot_number="G1",
                       expiry=date(2027, 1, 31), quantity=50)
-        stock.receive(uow, setup, item_id=gloves.id, location_id=room.id, lot_number="G0",
+        # Received while still good (an expired lot is refused at receipt), long past its expiry now.
+        received_then = Context(actor="setup", source="cli", now=datetime(2020, 6, 1, 12, tzinfo=UTC), tz=settings.tz)
+        stock.receive(uow, received_then, item_id=gloves.id, location_id=room.id, lot_number="G0",
                       expiry=EXPIRED, quantity=5)
         stations.register(uow, setup, ScannerConfig(id=STATION, url="loop://", location="SR", mode="receive"))
         stations.set_port_state(uow, setup, STATION, "open", "")
@@ -224,7 +226,7 @@ def test_the_station_page_follows_scans_live(service: Service, browser: Any):
                                                 "outcome-command"]
     assert "Unknown product – set it aside for the manager" in rows[0][1] and f"GTIN {UNKNOWN_GTIN}" in rows[0][1]
     assert "Barcode not understood – scan the product label or a station card" in rows[1][1]
-    assert "Consume 1 Nitrile gloves M" in rows[2][1] and "Lot G1" in rows[2][1]
+    assert "Took out 1 × Nitrile gloves M" in rows[2][1] and "Lot G1" in rows[2][1]
     assert "Exp 31 Jan 2027" in rows[2][1]  # a date in words
     assert "Consume mode" in rows[3][1]
     assert [word for word in browser.execute_script(
