@@ -16,14 +16,15 @@ from .coldchain import (
     StorageUnit,
 )
 from .equipment import Equipment, EquipmentCycle, EquipmentStatusChange, MaintenancePlan, Ticket
+from .history import ConfigChange
 from .notify import Delivery, JobRun, RoutingRule
 from .recalls import Recall, RecallLot
 from .stations import CountLine, Scan, Scanner
 from .stock import Balance, LedgerHead, Lot, Movement, ParLevel
 
 __all__ = [
-    "Alarm", "Alert", "ApiToken", "Balance", "Base", "CountLine", "Delivery", "Equipment", "EquipmentCycle",
-    "EquipmentStatusChange", "Excursion", "Item", "ItemGtin", "ItemHibc", "JobRun", "LedgerHead", "Location", "Lot",
-    "LotHold", "MaintenancePlan", "Movement", "ParLevel", "Reading", "Recall", "RecallLot", "RejectedInput",
-    "RoutingRule", "Scan", "Scanner", "Sensor", "SensorAssignment", "SeqGap", "StorageUnit", "Ticket",
+    "Alarm", "Alert", "ApiToken", "Balance", "Base", "ConfigChange", "CountLine", "Delivery", "Equipment",
+    "EquipmentCycle", "EquipmentStatusChange", "Excursion", "Item", "ItemGtin", "ItemHibc", "JobRun", "LedgerHead",
+    "Location", "Lot", "LotHold", "MaintenancePlan", "Movement", "ParLevel", "Reading", "Recall", "RecallLot",
+    "RejectedInput", "RoutingRule", "Scan", "Scanner", "Sensor", "SensorAssignment", "SeqGap", "StorageUnit", "Ticket",
 ]
