@@ -8,7 +8,21 @@ from flask import Flask
 from flask_smorest import Api
 from werkzeug.routing import IntegerConverter, Map
 
-from . import alerts, catalog, coldchain, equipment, errors, health, labels, reorder, scanning, security, stock, tokens
+from . import (
+    alerts,
+    catalog,
+    coldchain,
+    equipment,
+    errors,
+    health,
+    labels,
+    reorder,
+    routing,
+    scanning,
+    security,
+    stock,
+    tokens,
+)
 from .schemas.common import ErrorSchema
 
 
@@ -33,7 +47,7 @@ BLUEPRINTS = (
     reorder.par_levels, reorder.suggestions, alerts.alerts, alerts.recalls, tokens.blp,
     scanning.scanners, scanning.scans, scanning.barcodes, labels.blp,
     coldchain.units, coldchain.sensors, coldchain.readings, coldchain.excursions, coldchain.alarms,
-    equipment.equipment, equipment.plans, equipment.tickets, equipment.routing, equipment.deliveries,
+    equipment.equipment, equipment.plans, equipment.tickets, routing.routing, routing.deliveries, routing.kinds,
 )
 
 

@@ -1,4 +1,4 @@
-"""Items change by PATCH, each change kept in their history (issue point 9)."""
+"""Items and routing rules change by PATCH, each change kept in their history (issue point 9)."""
 
 from __future__ import annotations
 
@@ -111,3 +111,25 @@ def test_out_of_range_input_is_refused_not_a_500(api: Api):
     api.get(f"/api/v1/items/{2**31}/history", expect=404)
     assert patch(api, f"/api/v1/items/{item['id']}", {"name": "Gauze \ud800"}, 422)["error"]["code"] == \
         "validation_failed"
+
+
+# -- routing rules -------------------------------------------------------------------------------------------
+
+def test_a_routing_rule_is_changed_and_deactivated_on_record(api: Api):
+    rule = api.post("/api/v1/routing-rules", {"name": "stock", "kinds": ["reorder"], "channel": "email",
+                                              "recipients": ["manager@clinic.test"]}, role="manager",
+                    expect=201).json
+    path = f"/api/v1/routing-rules/{rule['id']}"
+    patch(api, path, {"recipients": ["manager@clinic.test", "buyer@clinic.test"], "min_severity": "warning"}, 200)
+    api.call("DELETE", f"{path}?reason=moved+to+the+CMMS", role="manager", expect=204)
+    api.call("DELETE", path, role="manager", expect=204)  # already inactive: nothing more on record
+    h = api.get(f"{path}/history", role="manager", expect=200)
+    assert_matches_spec(spec(api), "/api/v1/routing-rules/{rule_id}/history", "get", h)
+    rows = h.json["items"]
+    assert [r["field"] for r in rows] == ["created", "min_severity", "recipients", "active"]
+    assert rows[0]["new"]["kinds"] == ["reorder"]
+    assert (rows[-1]["old"], rows[-1]["new"], rows[-1]["reason"]) == (True, False, "moved to the CMMS")
+    assert api.get(path, role="manager", expect=200).json["active"] is False
+    assert api.get("/api/v1/routing-rules", role="manager", expect=200).json["items"] == []
+    api.call("DELETE", "/api/v1/routing-rules/999", role="manager", expect=404)
+    api.get("/api/v1/routing-rules/999/history", role="manager", expect=404)

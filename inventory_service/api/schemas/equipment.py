@@ -1,10 +1,9 @@
-"""Equipment, maintenance plans, tickets, cycles, routing rules and deliveries."""
+"""Equipment, maintenance plans, tickets and cycles."""
 
 from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from ...services.delivery import CHANNELS
 from ...services.equipment import KINDS, STATUSES
 from .common import Strict
 
@@ -159,46 +158,3 @@ class CycleQuery(Strict):
     from_ = fields.DateTime(load_default=None, data_key="from")
     to = fields.DateTime(load_default=None)
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
-
-
-class RuleIn(Strict):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    kinds = fields.List(fields.String(), load_default=list)
-    min_severity = fields.String(load_default="info", validate=validate.OneOf(["info", "warning", "critical"]))
-    location_id = fields.Integer(load_default=None)
-    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
-    recipients = fields.List(fields.String(validate=validate.Length(min=1, max=300)), load_default=list)
-    renotify_min = fields.Integer(load_default=None, validate=validate.Range(min=1))
-    escalate_after_min = fields.Integer(load_default=None, validate=validate.Range(min=1))
-    escalate_to = fields.List(fields.String(), load_default=list)
-
-
-class RuleOut(RuleIn):
-    id = fields.Integer(required=True)
-    active = fields.Boolean(required=True)
-
-
-class RuleList(Strict):
-    items = fields.List(fields.Nested(RuleOut), required=True)
-    next = fields.String(allow_none=True, required=True)
-
-
-class DeliveryOut(Strict):
-    id = fields.Integer(required=True)
-    alert_id = fields.Integer(required=True)
-    rule_id = fields.Integer(allow_none=True)
-    channel = fields.String(required=True)
-    recipient = fields.String(required=True)
-    purpose = fields.String(required=True)
-    state = fields.String(required=True)
-    attempts = fields.Integer(required=True)
-    next_attempt_at = fields.DateTime(required=True)
-    last_error = fields.String(allow_none=True)
-    log = fields.List(fields.Dict(), required=True)
-    created_at = fields.DateTime(required=True)
-    sent_at = fields.DateTime(allow_none=True)
-
-
-class DeliveryList(Strict):
-    items = fields.List(fields.Nested(DeliveryOut), required=True)
-    next = fields.String(allow_none=True, required=True)
