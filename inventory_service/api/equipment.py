@@ -131,7 +131,8 @@ class TicketById(MethodView):
     @tickets.arguments(TicketAction)
     @tickets.response(200, TicketOut)
     def post(self, body: dict[str, Any], ticket_id: int) -> dict[str, Any]:
-        """`start`, `done` (pass/fail, notes, checklist results) or `cancel`."""
+        """`start`, `done` or `cancel`. `done` needs one result per item of the ticket's checklist and none
+        for others (422 `checklist_mismatch`: `missing`, `unknown`, `duplicated`); pass/fail follows from them."""
         with writer() as uow:
             ctx = context()
             if body["action"] == "start":

@@ -4,6 +4,9 @@ Tickets go open -> in_progress -> done (who, notes, checklist results, pass/fail
 failed check opens a corrective ticket and takes the device out of service; an overdue ticket on a
 critical plan raises an alert and, where the plan says so, takes the device out of service.
 Calibration of a data logger is a plan too: due 30 days before its certificate expires.
+
+A ticket keeps the checklist its plan had when the ticket opened; completing it needs exactly one
+result per item of that checklist (domain.maintenance.checklist).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from ..db.models import Equipment, MaintenancePlan, Ticket
 from ..db.uow import UnitOfWork
 from ..domain.errors import Conflict, InvalidRequest, NotFound
+from ..domain.maintenance import checklist as checks
 from ..domain.maintenance.recurrence import Anchor, Plan, Unit, is_due, next_due_cycle, next_due_date
 from . import alerts, equipment
 from .context import Context
@@ -42,17 +46,36 @@ def _rule(p: MaintenancePlan) -> Plan:
     return Plan(p.every, Unit(p.unit), Anchor(p.anchor), p.every_cycles)
 
 
+def _valid_rule(every: int | None, unit: str, anchor: str, every_cycles: int | None) -> Plan:
+    try:
+        return Plan(every, Unit(unit), Anchor(anchor), every_cycles)
+    except ValueError as exc:
+        raise InvalidRequest(str(exc), code="bad_plan") from exc
+
+
+def _valid_checklist(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A checklist's items need a name, distinct from the others once compared as results are
+    (checklist.item_key): else no result list could answer it exactly. 422 `bad_checklist`."""
+    names = [str(i.get("item") or "") for i in items]
+    blank = [n for n in names if not checks.item_key(n)]
+    repeated = checks.duplicates(n for n in names if checks.item_key(n))
+    if blank or repeated:
+        raise InvalidRequest("checklist items need a name, each a different one"
+                             + (f"; repeated: {', '.join(repr(n) for n in repeated)}" if repeated else ""),
+                             code="bad_checklist", details={"blank": len(blank), "duplicated": repeated})
+    return [{**i, "kind": i.get("kind", "pass_fail")} for i in items]
+
+
 def create_plan(uow: UnitOfWork, ctx: Context, *, equipment_id: str, name: str, every: int | None = None,
                 unit: str = "days", anchor: str = "scheduled", every_cycles: int | None = None,
                 first_due: date | None = None, checklist: list[dict[str, Any]] | None = None, critical: bool = False,
                 out_of_service_when_overdue: bool = False, kind: str = "preventive") -> MaintenancePlan:
+    """Create a plan. 422 `bad_plan` without an interval, `bad_checklist` for a checklist with blank or
+    repeated items."""
     eq = equipment.get(uow, equipment_id)
-    try:
-        rule = Plan(every, Unit(unit), Anchor(anchor), every_cycles)
-    except ValueError as exc:
-        raise InvalidRequest(str(exc), code="bad_plan") from exc
+    rule = _valid_rule(every, unit, anchor, every_cycles)
     p = MaintenancePlan(equipment_id=equipment_id, name=name, every=every, unit=unit, anchor=anchor,
-                        every_cycles=every_cycles, checklist=checklist or [], critical=critical,
+                        every_cycles=every_cycles, checklist=_valid_checklist(checklist or []), critical=critical,
                         out_of_service_when_overdue=out_of_service_when_overdue, kind=kind, active=True,
                         created_at=ctx.now,
                         next_due_date=first_due or (next_due_date(rule, last_scheduled=ctx.today, last_completed=None)
@@ -143,16 +166,44 @@ def start(uow: UnitOfWork, ctx: Context, ticket_id: int) -> Ticket:
     return t
 
 
-def complete(uow: UnitOfWork, ctx: Context, ticket_id: int, *, passed: bool, notes: str | None,
+def complete(uow: UnitOfWork, ctx: Context, ticket_id: int, *, passed: bool | None = None, notes: str | None,
              results: list[dict[str, Any]] | None) -> Ticket:
     """Close as done. The plan's next due date/cycle is set from now; a failed check takes the device
-    out of service with a corrective ticket; a passed corrective ticket puts it back in service."""
+    out of service with a corrective ticket; a passed corrective ticket puts it back in service.
+
+    A ticket with a checklist (copied from its plan when it opened) needs exactly one result per item
+    and none for items it lacks, names compared by `checklist.item_key` (case and spacing aside, the
+    very name): else 422 `checklist_mismatch` with details `{"missing", "unknown", "duplicated"}`.
+    The results are stored in checklist order under the checklist's spelling. The outcome follows from
+    them (any `fail` fails; `n/a` does not); a `passed` that says otherwise is 422
+    `passed_contradicts_results`.
+
+    A ticket without a checklist (corrective tickets, plans without one) takes any results, each
+    item once; it passes when `passed` (default true) and no result is `fail`, and `passed: true`
+    beside a `fail` is the same 422.
+    """
     t = get_ticket(uow, ticket_id)
     if t.status not in ("open", "in_progress"):
         raise Conflict(f"ticket {ticket_id} is {t.status}", code="bad_transition")
-    results = results or []
-    failed_items = [r for r in results if r.get("result") == "fail"]
-    ok = passed and not failed_items
+    results = _valid_results(results or [])
+    reference = [n for n in (str(c.get("item") or "") for c in t.checklist or []) if checks.item_key(n)]
+    gap = checks.mismatch(reference, [r["item"] for r in results])
+    if gap:
+        raise InvalidRequest(gap.describe(), code="checklist_mismatch",
+                             details={"missing": gap.missing, "unknown": gap.unknown, "duplicated": gap.duplicated})
+    if reference:
+        by_key = {checks.item_key(r["item"]): r for r in results}
+        results = [{**by_key[checks.item_key(name)], "item": name} for name in reference]
+    failed_items = [r for r in results if r["result"] == checks.FAIL]
+    verdict = checks.passed(r["result"] for r in results)
+    contradicts = (passed is not None and passed != verdict) if reference else (passed is True and not verdict)
+    if contradicts:
+        failing = [r["item"] for r in failed_items]
+        raise InvalidRequest(
+            f"passed is true but the results fail {', '.join(repr(n) for n in failing)}" if failing else
+            "passed is false but no result is a fail: record the failed check as a fail",
+            code="passed_contradicts_results", details={"passed": passed, "failed": failing})
+    ok = verdict and passed is not False
     t.status, t.passed, t.notes, t.results = "done", ok, notes, results
     t.closed_at, t.closed_by, t.open_key = ctx.now, ctx.actor, None
     eq = equipment.get(uow, t.equipment_id)
@@ -173,6 +224,21 @@ def complete(uow: UnitOfWork, ctx: Context, ticket_id: int, *, passed: bool, not
         equipment.set_status(uow, ctx, eq.id, "in_service", f"repaired (ticket {t.id})")
         alerts.resolve_alert(uow, ctx, f"corrective:{eq.id}")
     return t
+
+
+RESULTS = ("pass", "fail", "n/a")
+
+
+def _valid_results(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each result names an item and is one of `RESULTS` (422 `bad_result`); a note is optional."""
+    out = []
+    for r in results:
+        item, result = r.get("item"), r.get("result")
+        if not isinstance(item, str) or not checks.item_key(item) or result not in RESULTS:
+            raise InvalidRequest(f"a result needs an item name and one of {', '.join(RESULTS)}: {r!r}",
+                                 code="bad_result")
+        out.append({"item": item, "result": result, "note": r.get("note")})
+    return out
 
 
 def cancel(uow: UnitOfWork, ctx: Context, ticket_id: int, notes: str | None) -> Ticket:

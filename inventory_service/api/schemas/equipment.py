@@ -55,7 +55,8 @@ class StatusIn(Strict):
 
 
 class ChecklistItem(Strict):
-    item = fields.String(required=True)
+    item = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                         metadata={"description": "unique within the checklist, compared case- and spacing-blind"})
     kind = fields.String(load_default="pass_fail", validate=validate.OneOf(["pass_fail", "note"]))
 
 
@@ -124,16 +125,20 @@ class TicketQuery(Strict):
 
 
 class CheckResult(Strict):
-    item = fields.String(required=True)
+    item = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                         metadata={"description": "a checklist item, matched case- and spacing-blind"})
     result = fields.String(required=True, validate=validate.OneOf(["pass", "fail", "n/a"]))
-    note = fields.String(load_default=None)
+    note = fields.String(load_default=None, validate=validate.Length(max=2000))
 
 
 class TicketAction(Strict):
     action = fields.String(required=True, validate=validate.OneOf(["start", "done", "cancel"]))
-    passed = fields.Boolean(load_default=True)
+    passed = fields.Boolean(load_default=None, metadata={
+        "description": "done: follows from the results (any fail fails); if given it must agree with them. "
+                       "Without a checklist it defaults to true"})
     notes = fields.String(load_default=None, validate=validate.Length(max=5000))
-    results = fields.List(fields.Nested(CheckResult), load_default=list)
+    results = fields.List(fields.Nested(CheckResult), load_default=list, metadata={
+        "description": "done: one result per checklist item of the ticket, none for items it does not have"})
 
 
 class CycleOut(Strict):
