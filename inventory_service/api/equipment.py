@@ -11,6 +11,7 @@ from ..services import coldchain_queries, cycles, maintenance
 from ..services import equipment as registry
 from .coldchain import _csv
 from .runtime import context, reader, writer
+from .schemas.common import PageArgs
 from .schemas.equipment import (
     CycleList,
     CycleQuery,
@@ -20,12 +21,14 @@ from .schemas.equipment import (
     PlanIn,
     PlanList,
     PlanOut,
+    PlanPatch,
     StatusIn,
     TicketAction,
     TicketList,
     TicketOut,
     TicketQuery,
 )
+from .schemas.history import ChangePage
 from .security import role
 
 equipment = Blueprint("equipment", __name__, url_prefix="/api/v1/equipment", description="The equipment registry")
@@ -109,6 +112,36 @@ class Plans(MethodView):
             p = maintenance.create_plan(uow, context(), **body)
             uow.commit()
             return maintenance.plan_to_dict(p)
+
+
+@plans.route("/<int:plan_id>")
+class PlanById(MethodView):
+    @plans.response(200, PlanOut)
+    def get(self, plan_id: int) -> dict[str, Any]:
+        with reader() as uow:
+            return maintenance.plan_to_dict(maintenance.get_plan(uow, plan_id))
+
+    @role("manager")
+    @plans.arguments(PlanPatch)
+    @plans.response(200, PlanOut)
+    def patch(self, body: dict[str, Any], plan_id: int) -> dict[str, Any]:
+        """Change the plan; kept in its history. A new interval without `next_due_date` counts from the last
+        completed ticket (without one the stored next due date stays). Open tickets keep their checklist."""
+        with writer() as uow:
+            p = maintenance.update_plan(uow, context(), plan_id, **body)
+            uow.commit()
+            return maintenance.plan_to_dict(p)
+
+
+@plans.route("/<int:plan_id>/history")
+class PlanHistory(MethodView):
+    @plans.arguments(PageArgs, location="query")
+    @plans.response(200, ChangePage)
+    def get(self, args: dict[str, Any], plan_id: int) -> dict[str, Any]:
+        """Every change of the plan, oldest first: one entry per field (`created` for its creation)."""
+        with reader() as uow:
+            page = maintenance.plan_history(uow, plan_id, **args)
+        return {"items": page.items, "next": page.next}
 
 
 @tickets.route("")

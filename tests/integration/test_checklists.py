@@ -104,6 +104,16 @@ def test_a_passed_that_contradicts_the_results_is_refused(api: Api, db, ctx, clo
         "passed"] is False
 
 
+def test_the_ticket_keeps_the_checklist_it_opened_with(api: Api, db, ctx, clock):
+    t = open_ticket(api, db, ctx, clock, BOWIE_DICK)
+    [plan] = api.get("/api/v1/maintenance-plans", expect=200).json["items"]
+    api.call("PATCH", f"/api/v1/maintenance-plans/{plan['id']}", json={"checklist": [{"item": "Leak test"}]},
+             role="manager", expect=200)
+    error = done(api, t["id"], 422, results=[{"item": "Leak test", "result": "pass"}])["error"]
+    assert error["details"] == {"missing": ["Bowie-Dick test"], "unknown": ["Leak test"], "duplicated": []}
+    done(api, t["id"], 200, results=[{"item": "Bowie-Dick test", "result": "pass"}])
+
+
 def test_without_a_checklist_passed_defaults_to_true_and_results_are_free(api: Api, db, ctx, clock):
     t = open_ticket(api, db, ctx, clock)
     assert done(api, t["id"], 200, notes="all fine")["passed"] is True

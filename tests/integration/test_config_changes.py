@@ -1,13 +1,16 @@
-"""Items and routing rules change by PATCH, each change kept in their history (issue point 9)."""
+"""Items, maintenance plans and routing rules change by PATCH, each change kept in their history (issue point 9)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from sqlalchemy import select
 
 from inventory_service.db.models import ConfigChange
 from inventory_service.db.uow import Database
+from inventory_service.services import maintenance
+from inventory_service.services.context import Context
 from tests.conftest import Api
 from tests.integration.test_openapi import assert_matches_spec
 from tests.support.clock import FrozenClock
@@ -111,6 +114,99 @@ def test_out_of_range_input_is_refused_not_a_500(api: Api):
     api.get(f"/api/v1/items/{2**31}/history", expect=404)
     assert patch(api, f"/api/v1/items/{item['id']}", {"name": "Gauze \ud800"}, 422)["error"]["code"] == \
         "validation_failed"
+
+
+# -- maintenance plans ---------------------------------------------------------------------------------------
+
+def autoclave_plan(api: Api, **plan: object) -> dict:
+    api.post("/api/v1/equipment", {"id": "ac-1", "kind": "autoclave", "name": "Autoclave 1", "cycles": 100},
+             role="manager", expect=201)
+    return api.post("/api/v1/maintenance-plans", {"equipment_id": "ac-1", "name": "Service", **plan},
+                    role="manager", expect=201).json
+
+
+def test_a_new_interval_without_a_completed_ticket_keeps_the_next_due_date(api: Api):
+    plan = autoclave_plan(api, every=1, unit="weeks")
+    path = f"/api/v1/maintenance-plans/{plan['id']}"
+    assert plan["next_due_date"] == "2026-03-17"
+    r = api.call("PATCH", path, json={"every": 2, "critical": True, "reason": "manufacturer's new schedule"},
+                 role="manager", expect=200)
+    assert (r.json["every"], r.json["critical"], r.json["next_due_date"]) == (2, True, "2026-03-17")
+    assert_matches_spec(spec(api), "/api/v1/maintenance-plans/{plan_id}", "patch", r)
+    got = api.get(path, role="staff", expect=200)
+    assert got.json == r.json
+    assert_matches_spec(spec(api), "/api/v1/maintenance-plans/{plan_id}", "get", got)
+    h = api.get(f"{path}/history", expect=200)
+    assert_matches_spec(spec(api), "/api/v1/maintenance-plans/{plan_id}/history", "get", h)
+    assert changed(h.json["items"][1:]) == [("every", 1, 2), ("critical", False, True)]
+
+
+def test_a_new_interval_counts_from_the_last_completed_ticket(api: Api, db: Database, ctx: Callable[..., Context],
+                                                              clock: FrozenClock):
+    plan = autoclave_plan(api, every=1, unit="weeks", anchor="completed")
+    clock.advance(days=7)
+    with db.unit_of_work() as uow:
+        [t] = maintenance.open_due_tickets(uow, ctx("job", "job"))
+        uow.commit()
+        ticket_id = t.id
+    clock.advance(days=2)  # done on 2026-03-19
+    api.post(f"/api/v1/tickets/{ticket_id}", {"action": "done"}, role="staff", expect=200)
+    path = f"/api/v1/maintenance-plans/{plan['id']}"
+    assert api.get(path, expect=200).json["next_due_date"] == "2026-03-26"
+    assert patch(api, path, {"every": 1, "unit": "months"}, 200)["next_due_date"] == "2026-04-19"
+    assert patch(api, path, {"anchor": "scheduled"}, 200)["next_due_date"] == "2026-04-17"  # from its due date
+    assert patch(api, path, {"every": 3, "next_due_date": "2026-05-01"}, 200)["next_due_date"] == "2026-05-01"
+    rows = changed(history(api, path))
+    assert ("next_due_date", "2026-03-26", "2026-04-19") in rows
+    assert ("next_due_date", "2026-04-17", "2026-05-01") in rows
+
+
+def test_a_plan_is_revalidated_as_a_whole(api: Api):
+    plan = autoclave_plan(api, every=1, unit="weeks")
+    path = f"/api/v1/maintenance-plans/{plan['id']}"
+    assert patch(api, path, {"every": None}, 422)["error"]["code"] == "bad_plan"
+    assert patch(api, path, {"next_due_date": None}, 422)["error"]["code"] == "bad_plan"
+    assert patch(api, path, {"checklist": [{"item": "Seal"}, {"item": "SEAL"}]}, 422)["error"]["code"] == \
+        "bad_checklist"
+    for bad in ({"every": 0}, {"unit": "years"}, {"equipment_id": "ac-2"}, {"kind": "calibration"},
+                {"next_due_date": "soon"}, {"checklist": [{"item": "x", "kind": "photo"}]}):
+        assert patch(api, path, bad, 422)["error"]["code"] == "validation_failed", bad
+    usage = patch(api, path, {"every": None, "every_cycles": 40}, 200)
+    assert (usage["next_due_date"], usage["next_due_cycle"]) == (None, 140)
+    assert patch(api, path, {"every_cycles": 50}, 200)["next_due_cycle"] == 150  # from the same start
+    assert patch(api, path, {"active": False}, 200)["active"] is False
+    patch(api, "/api/v1/maintenance-plans/999", {"name": "x"}, 404)
+    api.get("/api/v1/maintenance-plans/999", expect=404)
+    api.get("/api/v1/maintenance-plans/999/history", expect=404)
+    assert patch(api, path, {"name": "x"}, 403, role="staff")["error"]["code"] == "forbidden"
+
+
+def test_a_calibration_plan_follows_its_certificate(api: Api, db: Database, ctx: Callable[..., Context]):
+    api.post("/api/v1/equipment", {"id": "ddl-1", "kind": "data_logger", "name": "Fridge logger",
+                                   "calibration_expires": "2026-04-20"}, role="manager", expect=201)
+    with db.unit_of_work() as uow:
+        maintenance.ensure_calibration_plans(uow, ctx("job:maintenance_due", "job"))
+        uow.commit()
+    [plan] = api.get("/api/v1/maintenance-plans", expect=200).json["items"]
+    path = f"/api/v1/maintenance-plans/{plan['id']}"
+    assert patch(api, path, {"every": 12, "unit": "months"}, 422)["error"]["code"] == "calibration_plan"
+    assert patch(api, path, {"checklist": [{"item": "Certificate filed"}]}, 200)["checklist"] == [
+        {"item": "Certificate filed", "kind": "pass_fail"}]
+    [created, checklist] = history(api, path)
+    assert (created["field"], created["changed_by"], created["new"]["next_due_date"]) == (
+        "created", "job:maintenance_due", "2026-03-21")
+    assert checklist["field"] == "checklist"
+
+
+def test_plan_values_that_would_break_date_arithmetic_are_refused(api: Api):
+    plan = autoclave_plan(api, every=1)
+    api.get(f"/api/v1/maintenance-plans/{10**20}/history", expect=404)
+    path = f"/api/v1/maintenance-plans/{plan['id']}"
+    for bad in ({"every": 10**6}, {"every_cycles": 10**12}, {"next_due_date": "9999-12-31"},
+                {"checklist": [{"item": "\udfff"}]}):
+        assert patch(api, path, bad, 422)["error"]["code"] == "validation_failed", bad
+    body = {"equipment_id": "ac-1", "name": "Far", "every": 1, "first_due": "9999-12-31"}
+    api.post("/api/v1/maintenance-plans", body, role="manager", expect=422)
 
 
 # -- routing rules -------------------------------------------------------------------------------------------

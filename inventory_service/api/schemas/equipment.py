@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from marshmallow import fields, validate
 
 from ...services.equipment import KINDS, STATUSES
 from .common import Strict
 
 ID = validate.Regexp(r"^[A-Za-z0-9._-]{1,64}$")
+#: Bounds that keep date arithmetic in range: at most 3,660 days, weeks or months between tasks, a due
+#: date before the year 3000, a cycle interval of at most a billion.
+EVERY = validate.Range(min=1, max=3660)
+EVERY_CYCLES = validate.Range(min=1, max=10**9)
+DUE = validate.Range(min=date(2000, 1, 1), max=date(2999, 12, 31))
 
 
 class EquipmentIn(Strict):
@@ -63,14 +70,32 @@ class ChecklistItem(Strict):
 class PlanIn(Strict):
     equipment_id = fields.String(required=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    every = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    every = fields.Integer(load_default=None, validate=EVERY)
     unit = fields.String(load_default="days", validate=validate.OneOf(["days", "weeks", "months"]))
     anchor = fields.String(load_default="scheduled", validate=validate.OneOf(["scheduled", "completed"]))
-    every_cycles = fields.Integer(load_default=None, validate=validate.Range(min=1))
-    first_due = fields.Date(load_default=None)
+    every_cycles = fields.Integer(load_default=None, validate=EVERY_CYCLES)
+    first_due = fields.Date(load_default=None, validate=DUE)
     checklist = fields.List(fields.Nested(ChecklistItem), load_default=list)
     critical = fields.Boolean(load_default=False)
     out_of_service_when_overdue = fields.Boolean(load_default=False)
+
+
+class PlanPatch(Strict):
+    """Only the fields given change; the plan is re-validated as a whole."""
+
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    every = fields.Integer(allow_none=True, validate=EVERY)
+    unit = fields.String(validate=validate.OneOf(["days", "weeks", "months"]))
+    anchor = fields.String(validate=validate.OneOf(["scheduled", "completed"]))
+    every_cycles = fields.Integer(allow_none=True, validate=EVERY_CYCLES)
+    checklist = fields.List(fields.Nested(ChecklistItem))
+    critical = fields.Boolean()
+    out_of_service_when_overdue = fields.Boolean()
+    next_due_date = fields.Date(allow_none=True, validate=DUE, metadata={
+        "description": "when omitted and every/unit/anchor change: recomputed from the last completed ticket "
+                       "(without one the stored date stays)"})
+    active = fields.Boolean()
+    reason = fields.String(validate=validate.Length(min=1, max=1000), metadata={"description": "kept in the history"})
 
 
 class PlanOut(Strict):
