@@ -8,6 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ..services import alerts as alert_service
+from ..services import delivery
 from ..services import recalls as recall_service
 from .runtime import context, reader, writer
 from .schemas.alerts import AckIn, AlertOut, AlertPage, AlertQuery, RecallIn, RecallOut
@@ -22,10 +23,12 @@ class Alerts(MethodView):
     @alerts.arguments(AlertQuery, location="query")
     @alerts.response(200, AlertPage)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Newest first; `status=active` lists every alert whose condition still holds."""
+        """Newest first; `status=active` lists every alert whose condition still holds; each says whether
+        it is `unrouted` (no routing rule matched it)."""
         with reader() as uow:
             page = alert_service.list_alerts(uow, **args)
-        return {"items": page.items, "next": page.next}
+            flags = delivery.unrouted_alert_ids(uow, [a["id"] for a in page.items])
+        return {"items": [{**a, "unrouted": a["id"] in flags} for a in page.items], "next": page.next}
 
 
 @alerts.route("/<int:alert_id>/ack")
@@ -40,7 +43,8 @@ class Ack(MethodView):
             alert = alert_service.acknowledge(uow, context(), alert_id, body["reason"])
             uow.commit()
             history = alert_service.acknowledgements(uow, alert_ids=[alert.id])
-            return alert_service.alert_to_dict(alert, history[alert.id])
+            return {**alert_service.alert_to_dict(alert, history[alert.id]),
+                    "unrouted": alert.id in delivery.unrouted_alert_ids(uow, [alert.id])}
 
 
 @recalls.route("")

@@ -9,8 +9,9 @@ from flask_smorest import Blueprint
 
 from ..services import catalog
 from .runtime import context, reader, writer
-from .schemas.catalog import ItemIn, ItemOut, ItemPage, ItemQuery, LocationIn, LocationOut, LocationPage
+from .schemas.catalog import ItemIn, ItemOut, ItemPage, ItemPatch, ItemQuery, LocationIn, LocationOut, LocationPage
 from .schemas.common import PageArgs
+from .schemas.history import ChangePage
 from .security import role
 
 items = Blueprint("items", __name__, url_prefix="/api/v1/items", description="Supply items and their GTINs")
@@ -44,6 +45,27 @@ class ItemById(MethodView):
     def get(self, item_id: int) -> dict[str, Any]:
         with reader() as uow:
             return catalog.item_to_dict(catalog.get_item(uow, item_id))
+
+    @role("manager")
+    @items.arguments(ItemPatch)
+    @items.response(200, ItemOut)
+    def patch(self, body: dict[str, Any], item_id: int) -> dict[str, Any]:
+        """Change name, SKU, unit, storage or the GTIN/HIBC lists (each replaced whole); kept in the history."""
+        with writer() as uow:
+            item = catalog.update_item(uow, context(), item_id, **body)
+            uow.commit()
+            return catalog.item_to_dict(item)
+
+
+@items.route("/<int:item_id>/history")
+class ItemHistory(MethodView):
+    @items.arguments(PageArgs, location="query")
+    @items.response(200, ChangePage)
+    def get(self, args: dict[str, Any], item_id: int) -> dict[str, Any]:
+        """Every change of the item, oldest first: one entry per field (`created` for its creation)."""
+        with reader() as uow:
+            page = catalog.item_history(uow, item_id, **args)
+        return {"items": page.items, "next": page.next}
 
 
 @locations.route("")

@@ -1,4 +1,4 @@
-"""Equipment, maintenance plans, tickets, the sterilization log, alert routing and deliveries."""
+"""Equipment, maintenance plans, tickets and the sterilization log."""
 
 from __future__ import annotations
 
@@ -6,40 +6,35 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
-from ..db.models import RoutingRule
-from ..services import coldchain_queries, cycles, delivery, maintenance
+from ..services import coldchain_queries, cycles, maintenance
 from ..services import equipment as registry
 from .coldchain import _csv
 from .runtime import context, reader, writer
+from .schemas.common import PageArgs
 from .schemas.equipment import (
     CycleList,
     CycleQuery,
-    DeliveryList,
     EquipmentIn,
     EquipmentList,
     EquipmentOut,
     PlanIn,
     PlanList,
     PlanOut,
-    RuleIn,
-    RuleList,
-    RuleOut,
+    PlanPatch,
     StatusIn,
     TicketAction,
     TicketList,
     TicketOut,
     TicketQuery,
 )
+from .schemas.history import ChangePage
 from .security import role
 
 equipment = Blueprint("equipment", __name__, url_prefix="/api/v1/equipment", description="The equipment registry")
 plans = Blueprint("maintenance-plans", __name__, url_prefix="/api/v1/maintenance-plans",
                   description="Preventive maintenance and calibration plans")
 tickets = Blueprint("tickets", __name__, url_prefix="/api/v1/tickets", description="Maintenance tickets")
-routing = Blueprint("routing-rules", __name__, url_prefix="/api/v1/routing-rules", description="Alert routing")
-deliveries = Blueprint("deliveries", __name__, url_prefix="/api/v1/alerts", description="Alert delivery attempts")
 
 CYCLE_COLUMNS = ["ts", "cycle", "program", "result", "max_temp_c", "hold_min", "seq", "received_at"]
 
@@ -119,6 +114,36 @@ class Plans(MethodView):
             return maintenance.plan_to_dict(p)
 
 
+@plans.route("/<int:plan_id>")
+class PlanById(MethodView):
+    @plans.response(200, PlanOut)
+    def get(self, plan_id: int) -> dict[str, Any]:
+        with reader() as uow:
+            return maintenance.plan_to_dict(maintenance.get_plan(uow, plan_id))
+
+    @role("manager")
+    @plans.arguments(PlanPatch)
+    @plans.response(200, PlanOut)
+    def patch(self, body: dict[str, Any], plan_id: int) -> dict[str, Any]:
+        """Change the plan; kept in its history. A new interval without `next_due_date` counts from the last
+        completed ticket (without one the stored next due date stays). Open tickets keep their checklist."""
+        with writer() as uow:
+            p = maintenance.update_plan(uow, context(), plan_id, **body)
+            uow.commit()
+            return maintenance.plan_to_dict(p)
+
+
+@plans.route("/<int:plan_id>/history")
+class PlanHistory(MethodView):
+    @plans.arguments(PageArgs, location="query")
+    @plans.response(200, ChangePage)
+    def get(self, args: dict[str, Any], plan_id: int) -> dict[str, Any]:
+        """Every change of the plan, oldest first: one entry per field (`created` for its creation)."""
+        with reader() as uow:
+            page = maintenance.plan_history(uow, plan_id, **args)
+        return {"items": page.items, "next": page.next}
+
+
 @tickets.route("")
 class Tickets(MethodView):
     @tickets.arguments(TicketQuery, location="query")
@@ -139,7 +164,8 @@ class TicketById(MethodView):
     @tickets.arguments(TicketAction)
     @tickets.response(200, TicketOut)
     def post(self, body: dict[str, Any], ticket_id: int) -> dict[str, Any]:
-        """`start`, `done` (pass/fail, notes, checklist results) or `cancel`."""
+        """`start`, `done` or `cancel`. `done` needs one result per item of the ticket's checklist and none
+        for others (422 `checklist_mismatch`: `missing`, `unknown`, `duplicated`); pass/fail follows from them."""
         with writer() as uow:
             ctx = context()
             if body["action"] == "start":
@@ -151,42 +177,3 @@ class TicketById(MethodView):
                 t = maintenance.cancel(uow, ctx, ticket_id, body["notes"])
             uow.commit()
             return maintenance.ticket_to_dict(t)
-
-
-@routing.route("")
-class Rules(MethodView):
-    @role("manager")
-    @routing.response(200, RuleList)
-    def get(self) -> dict[str, Any]:
-        with reader() as uow:
-            rows = uow.session.scalars(select(RoutingRule).where(RoutingRule.active.is_(True)).order_by(RoutingRule.id))
-            return {"items": [delivery.rule_to_dict(r) for r in rows], "next": None}
-
-    @role("manager")
-    @routing.arguments(RuleIn)
-    @routing.response(201, RuleOut)
-    def post(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Alerts of `kinds` (all when empty) at or above `min_severity` go to `channel` for `recipients`."""
-        with writer() as uow:
-            rule = delivery.create_rule(uow, context(), **body, active=True)
-            uow.commit()
-            return delivery.rule_to_dict(rule)
-
-
-@routing.route("/<int:rule_id>")
-class RuleById(MethodView):
-    @role("manager")
-    @routing.response(204)
-    def delete(self, rule_id: int) -> None:
-        with writer() as uow:
-            delivery.delete_rule(uow, rule_id)
-            uow.commit()
-
-
-@deliveries.route("/<int:alert_id>/deliveries")
-class Deliveries(MethodView):
-    @deliveries.response(200, DeliveryList)
-    def get(self, alert_id: int) -> dict[str, Any]:
-        """Every delivery of the alert with its attempts: `sent`, `pending` (retrying) or `failed`."""
-        with reader() as uow:
-            return {"items": delivery.deliveries_of(uow, alert_id), "next": None}

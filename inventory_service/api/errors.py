@@ -12,11 +12,11 @@ from typing import Any
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from ..domain.errors import Conflict, DomainError, InvalidRequest, NotFound
+from ..domain.errors import Conflict, DomainError, Forbidden, InvalidRequest, NotFound
 
 log = logging.getLogger(__name__)
 
-STATUS_BY_ERROR: dict[type[DomainError], int] = {NotFound: 404, Conflict: 409, InvalidRequest: 422}
+STATUS_BY_ERROR: dict[type[DomainError], int] = {Forbidden: 403, NotFound: 404, Conflict: 409, InvalidRequest: 422}
 
 
 class ApiError(Exception):

@@ -17,15 +17,16 @@ from .coldchain import (
     StorageUnit,
 )
 from .equipment import Equipment, EquipmentCycle, EquipmentStatusChange, MaintenancePlan, Ticket
+from .history import ConfigChange
 from .notify import Delivery, JobRun, RoutingRule
 from .recalls import Recall, RecallLot
 from .stations import CountLine, Scan, Scanner, ScannerConfigProblem
 from .stock import Balance, LedgerHead, Lot, Movement, ParLevel
 
 __all__ = [
-    "Acknowledgement", "Alarm", "Alert", "ApiToken", "Balance", "Base", "CountLine", "Delivery", "Equipment",
-    "EquipmentCycle", "EquipmentStatusChange", "Excursion", "HoldDecision", "Item", "ItemGtin", "ItemHibc", "JobRun",
-    "LedgerHead", "Location", "Lot", "LotHold", "MaintenancePlan", "Movement", "ParLevel", "Reading", "Recall",
-    "RecallLot", "RejectedInput", "RoutingRule", "Scan", "Scanner", "ScannerConfigProblem", "Sensor",
+    "Acknowledgement", "Alarm", "Alert", "ApiToken", "Balance", "Base", "ConfigChange", "CountLine", "Delivery",
+    "Equipment", "EquipmentCycle", "EquipmentStatusChange", "Excursion", "HoldDecision", "Item", "ItemGtin", "ItemHibc",
+    "JobRun", "LedgerHead", "Location", "Lot", "LotHold", "MaintenancePlan", "Movement", "ParLevel", "Reading",
+    "Recall", "RecallLot", "RejectedInput", "RoutingRule", "Scan", "Scanner", "ScannerConfigProblem", "Sensor",
     "SensorAssignment", "SeqGap", "StorageUnit", "Ticket",
 ]

@@ -22,6 +22,12 @@ class NotFound(DomainError):
     code = "not_found"
 
 
+class Forbidden(DomainError):
+    """The caller's role may not do this to this record (HTTP 403)."""
+
+    code = "forbidden"
+
+
 class Conflict(DomainError):
     """The request is well formed but the current state forbids it (HTTP 409)."""
 

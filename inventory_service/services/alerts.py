@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, exists, select
+from sqlalchemy.orm import aliased
 
-from ..db.models import Acknowledgement, Alert
+from ..db.models import Acknowledgement, Alert, Delivery
 from ..db.uow import UnitOfWork
+from ..domain.alert_kinds import ALERT_KINDS
 from ..domain.errors import InvalidRequest, NotFound
 from .context import Context
 from .pagination import Page, page_by_id
 
 SEVERITIES = ("info", "warning", "critical")
+UNROUTED = "unrouted"  # the recipient of the marker delivery of an alert no routing rule matched
 __all__ = ["SEVERITIES", "Alert", "acknowledge", "acknowledgements", "alert_to_dict", "list_alerts", "raise_alert",
            "record_acknowledgement", "refresh_alert", "resolve_alert"]
 
@@ -22,11 +25,14 @@ def raise_alert(
     uow: UnitOfWork, ctx: Context, *, kind: str, severity: str, subject: str, message: str,
     key: str, details: dict[str, Any] | None = None,
 ) -> Alert:
-    """Open an alert for condition `key` unless one is already open; return the open one.
+    """Open an alert for condition `key` unless one is already open; return the open one. `kind` must
+    be one of ALERT_KINDS (a kind no routing rule may name would never reach anyone).
 
     An alert already open for `key` is not duplicated; its message and details are refreshed so
     they describe the condition as it is now (its `opened_at` stays).
     """
+    if kind not in ALERT_KINDS:
+        raise ValueError(f"alert kind {kind!r} is not in domain.alert_kinds.ALERT_KINDS")
     existing = uow.session.scalar(select(Alert).where(Alert.open_key == key))
     if existing is not None:
         existing.message = message
@@ -114,11 +120,24 @@ def alert_to_dict(a: Alert, history: list[dict[str, Any]] | None = None) -> dict
     }
 
 
+def unrouted_condition(alert_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """The alert has a live unrouted marker and no delivery under any rule. (Aliases, so the
+    subqueries never correlate with a `deliveries` of the enclosing query.)"""
+    m, d = aliased(Delivery), aliased(Delivery)
+    marker = exists().where(m.alert_id == alert_id, m.recipient == UNROUTED, m.rule_id.is_(None), m.state == "failed")
+    routed = exists().where(d.alert_id == alert_id, d.rule_id.is_not(None))
+    return and_(marker, ~routed)
+
+
 def list_alerts(
-    uow: UnitOfWork, *, status: str | None, kind: str | None, limit: int | None, cursor: str | None
+    uow: UnitOfWork, *, status: str | None, kind: str | None, limit: int | None, cursor: str | None,
+    unrouted: bool | None = None,
 ) -> Page:
-    """Newest first. `status=active` means open or acknowledged-but-unresolved."""
+    """Newest first. `status=active` means open or acknowledged-but-unresolved; `unrouted=true` only
+    alerts that no routing rule matched (marked by the delivery job and never routed since)."""
     q = select(Alert)
+    if unrouted is not None:
+        q = q.where(unrouted_condition(Alert.id) if unrouted else ~unrouted_condition(Alert.id))
     if status == "active":
         q = q.where(Alert.open_key.is_not(None))
     elif status:

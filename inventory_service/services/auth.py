@@ -2,6 +2,10 @@
 
 SHA-256 (not a slow password hash) is right here: tokens carry 256 bits of entropy, so
 brute force is hopeless, and every request must verify one quickly.
+
+Who may manage which tokens: an admin any token; a manager staff tokens only (create, list, revoke),
+so a manager can equip the stockroom without being able to hand out their own powers. The CLI (run by
+whoever administers the machine) is not limited.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from sqlalchemy import select
 
 from ..db.models import ApiToken
 from ..db.uow import UnitOfWork
-from ..domain.errors import Conflict, InvalidRequest, NotFound
+from ..domain.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from .context import Context
 
 ROLES = ("staff", "manager", "admin")
@@ -32,15 +36,35 @@ class Principal:
         """Roles are ordered: admin can do what a manager can, a manager what staff can."""
         return _RANK[self.role] >= _RANK[role]
 
+    def manages(self) -> tuple[str, ...]:
+        """The roles of the tokens this principal may create, list and revoke."""
+        return MANAGES.get(self.role, ())
+
+
+#: Which token roles each role may manage.
+MANAGES: dict[str, tuple[str, ...]] = {"admin": ROLES, "manager": ("staff",)}
+
+
+def _assert_manages(issuer: Principal | None, role: str, what: str) -> None:
+    if issuer is not None and role not in issuer.manages():
+        allowed = " and ".join(issuer.manages()) or "no"
+        raise Forbidden(f"a {issuer.role} can {what} {allowed} tokens only; a {role} token needs an admin",
+                        code="forbidden", details={"role": issuer.role, "token_role": role})
+
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(uow: UnitOfWork, ctx: Context, *, name: str, role: str) -> tuple[ApiToken, str]:
-    """Return the row and the plaintext token; the plaintext is not kept anywhere."""
+def create_token(uow: UnitOfWork, ctx: Context, *, name: str, role: str,
+                 issuer: Principal | None = None) -> tuple[ApiToken, str]:
+    """Return the row and the plaintext token; the plaintext is not kept anywhere.
+
+    `issuer` is who asks through the API (None: the CLI); a role they may not manage is 403 `forbidden`.
+    """
     if role not in ROLES:
         raise InvalidRequest(f"role must be one of {', '.join(ROLES)}", code="bad_role")
+    _assert_manages(issuer, role, "create")
     if not name.strip():
         raise InvalidRequest("name must not be empty", code="bad_name")
     if uow.session.scalar(select(ApiToken.id).where(ApiToken.name == name)) is not None:
@@ -60,12 +84,16 @@ def authenticate(uow: UnitOfWork, token: str) -> Principal | None:
     return Principal(row.name, row.role)
 
 
-def revoke_token(uow: UnitOfWork, ctx: Context, *, name: str | None = None, token_id: int | None = None) -> ApiToken:
+def revoke_token(uow: UnitOfWork, ctx: Context, *, name: str | None = None, token_id: int | None = None,
+                 issuer: Principal | None = None) -> ApiToken:
+    """Revoke by name or id (kept, refused from now on). 404 `token_not_found`; a token whose role
+    `issuer` may not manage is 403 `forbidden`."""
     q = select(ApiToken).where(ApiToken.name == name) if name is not None else select(ApiToken).where(
         ApiToken.id == token_id)
     row = uow.session.scalar(q)
     if row is None:
         raise NotFound("token not found", code="token_not_found")
+    _assert_manages(issuer, row.role, "revoke")
     if row.revoked_at is None:
         row.revoked_at = ctx.now
     return row
@@ -76,5 +104,7 @@ def token_to_dict(t: ApiToken) -> dict[str, Any]:
             "revoked_at": t.revoked_at}
 
 
-def list_tokens(uow: UnitOfWork) -> list[dict[str, Any]]:
-    return [token_to_dict(t) for t in uow.session.scalars(select(ApiToken).order_by(ApiToken.id))]
+def list_tokens(uow: UnitOfWork, roles: tuple[str, ...] = ROLES) -> list[dict[str, Any]]:
+    """Tokens of `roles` (a manager passes `Principal.manages()`: staff tokens only), oldest first."""
+    q = select(ApiToken).where(ApiToken.role.in_(roles)).order_by(ApiToken.id)
+    return [token_to_dict(t) for t in uow.session.scalars(q)]

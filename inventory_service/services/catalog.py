@@ -14,6 +14,7 @@ from ..db.direct import Direct
 from ..db.models import Item, ItemGtin, ItemHibc, Location
 from ..db.uow import UnitOfWork
 from ..domain.errors import Conflict, InvalidRequest, NotFound
+from . import history
 from .context import Context
 from .pagination import Page, page_by_id
 
@@ -42,29 +43,129 @@ def create_item(
     uow: UnitOfWork, ctx: Context, *, name: str, sku: str | None = None, unit: str = "each",
     gtins: list[str] | None = None, storage: str = "room", hibc_codes: list[str] | None = None,
 ) -> Item:
-    """Create an item. GTINs are check-digit validated and stored as GTIN-14 (GS1 GenSpecs §3.3.2)."""
+    """Create an item. GTINs are check-digit validated and stored as GTIN-14 (GS1 GenSpecs §3.3.2).
+    The creation is recorded in the item's history."""
+    _assert_storage(storage)
+    normalised = _gtins(gtins or [])
+    _assert_gtins_free(uow, normalised, None)
+    _assert_sku_free(uow, sku, None)
+    codes = _hibc_codes(hibc_codes or [])
+    _assert_hibc_free(uow, codes)
+    item = Item(name=name, sku=sku or None, unit=unit, storage=storage, created_at=ctx.now,
+                gtins=[ItemGtin(gtin=g) for g in normalised], hibc_codes=[ItemHibc(code=c) for c in codes])
+    uow.session.add(item)
+    uow.session.flush()
+    history.record_created(uow, ctx, "item", item.id, _editable(item))
+    return item
+
+
+#: What PATCH /items/<id> may change; `gtins` and `hibc_codes` are replaced as whole lists.
+ITEM_FIELDS = ("name", "sku", "unit", "storage", "gtins", "hibc_codes")
+
+
+def _editable(item: Item) -> dict[str, Any]:
+    d = item_to_dict(item)
+    return {**{k: d[k] for k in ITEM_FIELDS}, "gtins": sorted(d["gtins"]), "hibc_codes": sorted(d["hibc_codes"])}
+
+
+def update_item(uow: UnitOfWork, ctx: Context, item_id: int, *, reason: str | None = None,
+                **changes: Any) -> Item:
+    """Change an item's fields (`ITEM_FIELDS`; any subset) and record each changed field in its history.
+
+    `gtins` and `hibc_codes`, when given, replace the item's lists. They are validated as on create
+    (check digit, GTIN-14, no duplicates: 422 `bad_gtin`, `duplicate_gtin`, `bad_hibc_code`) and must
+    not belong to another item (409 `gtin_taken`, `hibc_taken`); an empty `sku` clears it, a taken one
+    is 409 `sku_taken`. Lots, stock and the ledger refer to the item by id, so none of them changes.
+    """
+    unknown = set(changes) - set(ITEM_FIELDS)
+    if unknown:
+        raise InvalidRequest(f"items have no field {', '.join(sorted(unknown))}", code="bad_field")
+    item = uow.session.get(Item, item_id, with_for_update=True)
+    if item is None:
+        raise NotFound(f"item {item_id} not found", code="item_not_found")
+    before = _editable(item)
+    if "name" in changes:
+        if not str(changes["name"] or "").strip():
+            raise InvalidRequest("name must not be empty", code="bad_name")
+        item.name = changes["name"]
+    if "unit" in changes:
+        if not str(changes["unit"] or "").strip():
+            raise InvalidRequest("unit must not be empty", code="bad_unit")
+        item.unit = changes["unit"]
+    if "storage" in changes:
+        _assert_storage(changes["storage"])
+        item.storage = changes["storage"]
+    if "sku" in changes:
+        _assert_sku_free(uow, changes["sku"], item.id)
+        item.sku = changes["sku"] or None
+    if "gtins" in changes:
+        normalised = _gtins(changes["gtins"] or [])
+        _assert_gtins_free(uow, normalised, item.id)
+        kept = [g for g in item.gtins if g.gtin in normalised]
+        have = {g.gtin for g in kept}
+        item.gtins = [*kept, *(ItemGtin(gtin=g) for g in normalised if g not in have)]
+    if "hibc_codes" in changes:
+        codes = _hibc_codes(changes["hibc_codes"] or [])
+        _assert_hibc_free(uow, codes, item.id)
+        kept_h = [h for h in item.hibc_codes if h.code in codes]
+        have = {h.code for h in kept_h}
+        item.hibc_codes = [*kept_h, *(ItemHibc(code=c) for c in codes if c not in have)]
+    try:
+        with uow.session.begin_nested():
+            uow.session.flush()
+    except IntegrityError as exc:  # another request took one of them since the checks above
+        raise Conflict("a GTIN, HIBC code or SKU given was just taken by another item", code="identifier_taken") \
+            from exc
+    history.record(uow, ctx, "item", item.id, before, _editable(item), reason)
+    return item
+
+
+def item_history(uow: UnitOfWork, item_id: int, *, limit: int | None = None, cursor: str | None = None) -> Page:
+    get_item(uow, item_id)
+    return history.changes(uow, "item", item_id, limit=limit, cursor=cursor)
+
+
+def _assert_storage(storage: str) -> None:
     if storage not in STORAGE_KINDS:
         raise InvalidRequest(f"storage must be one of {', '.join(STORAGE_KINDS)}", code="bad_storage")
+
+
+def _gtins(raw_gtins: list[str]) -> list[str]:
     normalised = []
-    for raw in gtins or []:
+    for raw in raw_gtins:
         gtin = _gtin14(raw)
         if gtin is None:
             raise InvalidRequest(f"{raw!r} is not a valid GTIN (length or check digit)", code="bad_gtin")
         normalised.append(gtin)
     if len(set(normalised)) != len(normalised):
         raise InvalidRequest("the same GTIN is listed twice", code="duplicate_gtin")
-    taken = uow.session.scalars(select(ItemGtin.gtin).where(ItemGtin.gtin.in_(normalised))).all()
+    return normalised
+
+
+def _assert_gtins_free(uow: UnitOfWork, gtins: list[str], item_id: int | None) -> None:
+    q = select(ItemGtin.gtin).where(ItemGtin.gtin.in_(gtins))
+    if item_id is not None:
+        q = q.where(ItemGtin.item_id != item_id)
+    taken = uow.session.scalars(q).all()
     if taken:
         raise Conflict(f"GTIN already belongs to another item: {', '.join(taken)}", code="gtin_taken")
-    if sku and uow.session.scalar(select(Item.id).where(Item.sku == sku)) is not None:
+
+
+def _assert_sku_free(uow: UnitOfWork, sku: str | None, item_id: int | None) -> None:
+    if not sku:
+        return
+    q = select(Item.id).where(Item.sku == sku)
+    if item_id is not None:
+        q = q.where(Item.id != item_id)
+    if uow.session.scalar(q) is not None:
         raise Conflict(f"SKU {sku!r} already exists", code="sku_taken")
-    codes = [_hibc_code(c) for c in hibc_codes or []]
-    _assert_hibc_free(uow, codes)
-    item = Item(name=name, sku=sku or None, unit=unit, storage=storage, created_at=ctx.now,
-                gtins=[ItemGtin(gtin=g) for g in normalised], hibc_codes=[ItemHibc(code=c) for c in codes])
-    uow.session.add(item)
-    uow.session.flush()
-    return item
+
+
+def _hibc_codes(raw_codes: list[str]) -> list[str]:
+    codes = [_hibc_code(c) for c in raw_codes]
+    if len(set(codes)) != len(codes):
+        raise InvalidRequest("the same HIBC code is listed twice", code="duplicate_hibc_code")
+    return codes
 
 
 def _hibc_code(value: str) -> str:
@@ -75,8 +176,11 @@ def _hibc_code(value: str) -> str:
     return code
 
 
-def _assert_hibc_free(uow: UnitOfWork, codes: list[str]) -> None:
-    taken = uow.session.scalars(select(ItemHibc.code).where(ItemHibc.code.in_(codes))).all()
+def _assert_hibc_free(uow: UnitOfWork, codes: list[str], item_id: int | None = None) -> None:
+    q = select(ItemHibc.code).where(ItemHibc.code.in_(codes))
+    if item_id is not None:
+        q = q.where(ItemHibc.item_id != item_id)
+    taken = uow.session.scalars(q).all()
     if taken:
         raise Conflict(f"HIBC code already belongs to another item: {', '.join(taken)}", code="hibc_taken")
 

@@ -3,56 +3,38 @@
 The outbox pattern: alert rows are written with the change that caused them; this job turns each
 into deliveries (one per matching routing rule and recipient) and works them off. A failed attempt is
 retried with exponential backoff (5 s doubling, at most 5 min apart) for about a day; after that the
-delivery is `failed` and stays visible as undelivered. An alert nobody's rule matches is marked with
-a delivery to `unrouted` (state failed), so it is never silently kept to itself.
+delivery is `failed` and stays visible as undelivered.
+
+An alert nobody's rule matches is marked with a delivery to `unrouted` (channel `none`, state
+`failed`), so it is never silently kept to itself: it is listed as unrouted. While it is still active
+(`open_key` set), every routing run checks it again, and once a rule matches (one added or changed
+later) it gets its deliveries; the marker then stays on record with state `rerouted`, its log and
+`last_error` saying when and which rules matched.
+
+Delivery states: `pending` (to try, or retrying), `sent`, `failed` (gave up, or the unrouted
+marker), `rerouted` (an unrouted marker whose alert found a rule later).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import and_, exists, select
 
 from ..db.models import Alert, Delivery, RoutingRule
 from ..db.uow import UnitOfWork
-from ..domain.errors import InvalidRequest, NotFound
 from ..notify import Channels, DeliveryError, Message
-from .alerts import SEVERITIES, alert_to_dict
+from .alerts import SEVERITIES, UNROUTED, alert_to_dict, unrouted_condition
 from .context import Context
+from .pagination import Page, page_by_id
 
 MAX_ATTEMPTS = 300
-CHANNELS = ("email", "webhook", "mqtt")
 
 
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 300))
-
-
-def rule_to_dict(r: RoutingRule) -> dict[str, Any]:
-    return {"id": r.id, "name": r.name, "kinds": r.kinds, "min_severity": r.min_severity, "location_id": r.location_id,
-            "channel": r.channel, "recipients": r.recipients, "renotify_min": r.renotify_min,
-            "escalate_after_min": r.escalate_after_min, "escalate_to": r.escalate_to, "active": r.active}
-
-
-def create_rule(uow: UnitOfWork, ctx: Context, **fields: Any) -> RoutingRule:
-    if fields.get("channel") not in CHANNELS:
-        raise InvalidRequest(f"channel must be one of {', '.join(CHANNELS)}", code="bad_channel")
-    if fields.get("min_severity", "info") not in SEVERITIES:
-        raise InvalidRequest(f"min_severity must be one of {', '.join(SEVERITIES)}", code="bad_severity")
-    if fields["channel"] != "mqtt" and not fields.get("recipients"):
-        raise InvalidRequest("recipients are required for email and webhook", code="bad_recipients")
-    rule = RoutingRule(**fields)
-    uow.session.add(rule)
-    uow.session.flush()
-    return rule
-
-
-def delete_rule(uow: UnitOfWork, rule_id: int) -> None:
-    rule = uow.session.get(RoutingRule, rule_id)
-    if rule is None:
-        raise NotFound(f"routing rule {rule_id} not found", code="rule_not_found")
-    rule.active = False
 
 
 def _matches(rule: RoutingRule, alert: Alert) -> bool:
@@ -68,8 +50,10 @@ def _recipients(rule: RoutingRule, extra: list[str] | None = None) -> list[str]:
 
 
 def route_new(uow: UnitOfWork, ctx: Context) -> int:
-    """Create the first deliveries of alerts that have none yet. Returns how many alerts were routed."""
-    rules = list(uow.session.scalars(select(RoutingRule).where(RoutingRule.active.is_(True))))
+    """Create the first deliveries of alerts that have none yet, and of active alerts no rule matched
+    so far that a rule matches now. Returns how many alerts were routed (or marked unrouted)."""
+    rules = list(uow.session.scalars(select(RoutingRule).where(RoutingRule.active.is_(True))
+                                     .order_by(RoutingRule.id)))
     alerts = uow.session.scalars(select(Alert).where(~exists().where(Delivery.alert_id == Alert.id))
                                  .order_by(Alert.id).limit(500))
     routed = 0
@@ -79,12 +63,60 @@ def route_new(uow: UnitOfWork, ctx: Context) -> int:
             for to in _recipients(rule):
                 _add(uow, ctx, alert, rule, rule.channel, to, "notify")
         if not matching:
-            uow.session.add(Delivery(alert_id=alert.id, rule_id=None, channel="none", recipient="unrouted",
+            uow.session.add(Delivery(alert_id=alert.id, rule_id=None, channel="none", recipient=UNROUTED,
                                      purpose="notify", state="failed", attempts=0, next_attempt_at=ctx.now,
                                      last_error="no routing rule matches this alert", log=[], created_at=ctx.now))
         routed += 1
     uow.session.flush()
-    return routed
+    return routed + (_reroute(uow, ctx, rules) if rules else 0)
+
+
+def _reroute(uow: UnitOfWork, ctx: Context, rules: list[RoutingRule]) -> int:
+    """Give active unrouted alerts the deliveries of the rules that match them now; their markers
+    become `rerouted` (kept, with when and which rules). Active unrouted alerts are few (one per
+    condition that holds), so all of them are looked at on every run."""
+    rows = uow.session.execute(select(Alert, Delivery)
+                               .join(Delivery, and_(Delivery.alert_id == Alert.id, Delivery.recipient == UNROUTED,
+                                                    Delivery.rule_id.is_(None), Delivery.state == "failed"))
+                               .where(Alert.open_key.is_not(None), unrouted_condition(Alert.id))
+                               .order_by(Alert.id, Delivery.id))
+    rerouted: set[int] = set()
+    for alert, marker in rows:
+        matching = [r for r in rules if _matches(r, alert)]
+        if not matching:
+            continue
+        if alert.id not in rerouted:
+            for rule in matching:
+                for to in _recipients(rule):
+                    _add(uow, ctx, alert, rule, rule.channel, to, "notify")
+            rerouted.add(alert.id)
+        note = (f"rerouted at {ctx.now.isoformat()}: now matched by "
+                + ", ".join(f"rule {r.id} ({r.name})" for r in matching))
+        marker.state, marker.last_error = "rerouted", note[:1000]
+        marker.log = [*marker.log, {"at": ctx.now.isoformat(), "result": note[:1000]}][-20:]
+    uow.session.flush()
+    return len(rerouted)
+
+
+def unrouted_alert_ids(uow: UnitOfWork, alert_ids: Iterable[int]) -> set[int]:
+    """Which of `alert_ids` no rule has matched: marked unrouted and never routed since (whether
+    still active or not). An alert not yet looked at by the routing job is not among them."""
+    ids = list(alert_ids)
+    if not ids:
+        return set()
+    return set(uow.session.scalars(select(Alert.id).where(Alert.id.in_(ids), unrouted_condition(Alert.id))))
+
+
+def unrouted_to_dict(a: Alert) -> dict[str, Any]:
+    return {"id": a.id, "kind": a.kind, "severity": a.severity, "subject": a.subject, "status": a.status,
+            "opened_at": a.opened_at}
+
+
+def list_unrouted(uow: UnitOfWork, *, limit: int | None = None, cursor: str | None = None) -> Page:
+    """Active alerts that no routing rule matches (so nobody was told), newest first."""
+    q = select(Alert).where(Alert.open_key.is_not(None), unrouted_condition(Alert.id))
+    return page_by_id(uow.session, q, Alert.id, limit=limit, cursor=cursor, to_dict=unrouted_to_dict,
+                      newest_first=True)
 
 
 def _add(uow: UnitOfWork, ctx: Context, alert: Alert, rule: RoutingRule, channel: str, to: str, purpose: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from ...domain.alert_kinds import ALERT_KINDS
 from .common import Strict, page_of
 
 
@@ -28,6 +29,8 @@ class AlertOut(Strict):
     acknowledged_at = fields.DateTime(allow_none=True)
     acknowledged_by = fields.String(allow_none=True)
     ack_reason = fields.String(allow_none=True)
+    unrouted = fields.Boolean(required=True, metadata={
+        "description": "no routing rule matched it, so it was delivered to nobody (see GET /routing-rules/unrouted)"})
     acknowledgements = fields.List(fields.Nested(AckRecord), required=True, metadata={
         "description": "every acknowledgement, oldest first; the first is `acknowledged_at/by`"})
 
@@ -38,7 +41,9 @@ AlertPage = page_of(AlertOut, "AlertPage")
 class AlertQuery(Strict):
     status = fields.String(load_default=None,
                            validate=validate.OneOf(["open", "acknowledged", "resolved", "active"]))
-    kind = fields.String(load_default=None)
+    kind = fields.String(load_default=None, validate=validate.OneOf(ALERT_KINDS))
+    unrouted = fields.Boolean(load_default=None, metadata={
+        "description": "true: only alerts no routing rule matched (nobody was told)"})
     limit = fields.Integer(load_default=None, validate=validate.Range(min=1, max=500))
     cursor = fields.String(load_default=None)
 

@@ -73,3 +73,17 @@ class TokenOut(Strict):
 
 class TokenList(Strict):
     items = fields.List(fields.Nested(TokenOut), required=True)
+
+
+class ItemPatch(Strict):
+    """Only the fields given change; `gtins` and `hibc_codes` replace the item's lists."""
+
+    name = fields.String(validate=Text)
+    sku = fields.String(allow_none=True, validate=validate.Length(max=64))
+    unit = fields.String(validate=validate.Length(min=1, max=32))
+    storage = fields.String(validate=validate.OneOf(STORAGE_KINDS))
+    gtins = fields.List(fields.String(validate=validate.Length(min=8, max=14)),
+                        metadata={"description": "the item's GTINs from now on (the full list)"})
+    hibc_codes = fields.List(fields.String(validate=validate.Length(min=6, max=24)),
+                             metadata={"description": "the item's HIBC codes from now on (the full list)"})
+    reason = fields.String(validate=validate.Length(min=1, max=1000), metadata={"description": "kept in the history"})

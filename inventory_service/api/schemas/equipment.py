@@ -1,14 +1,20 @@
-"""Equipment, maintenance plans, tickets, cycles, routing rules and deliveries."""
+"""Equipment, maintenance plans, tickets and cycles."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from marshmallow import fields, validate
 
-from ...services.delivery import CHANNELS
 from ...services.equipment import KINDS, STATUSES
 from .common import Strict
 
 ID = validate.Regexp(r"^[A-Za-z0-9._-]{1,64}$")
+#: Bounds that keep date arithmetic in range: at most 3,660 days, weeks or months between tasks, a due
+#: date before the year 3000, a cycle interval of at most a billion.
+EVERY = validate.Range(min=1, max=3660)
+EVERY_CYCLES = validate.Range(min=1, max=10**9)
+DUE = validate.Range(min=date(2000, 1, 1), max=date(2999, 12, 31))
 
 
 class EquipmentIn(Strict):
@@ -56,21 +62,40 @@ class StatusIn(Strict):
 
 
 class ChecklistItem(Strict):
-    item = fields.String(required=True)
+    item = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                         metadata={"description": "unique within the checklist, compared case- and spacing-blind"})
     kind = fields.String(load_default="pass_fail", validate=validate.OneOf(["pass_fail", "note"]))
 
 
 class PlanIn(Strict):
     equipment_id = fields.String(required=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    every = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    every = fields.Integer(load_default=None, validate=EVERY)
     unit = fields.String(load_default="days", validate=validate.OneOf(["days", "weeks", "months"]))
     anchor = fields.String(load_default="scheduled", validate=validate.OneOf(["scheduled", "completed"]))
-    every_cycles = fields.Integer(load_default=None, validate=validate.Range(min=1))
-    first_due = fields.Date(load_default=None)
+    every_cycles = fields.Integer(load_default=None, validate=EVERY_CYCLES)
+    first_due = fields.Date(load_default=None, validate=DUE)
     checklist = fields.List(fields.Nested(ChecklistItem), load_default=list)
     critical = fields.Boolean(load_default=False)
     out_of_service_when_overdue = fields.Boolean(load_default=False)
+
+
+class PlanPatch(Strict):
+    """Only the fields given change; the plan is re-validated as a whole."""
+
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    every = fields.Integer(allow_none=True, validate=EVERY)
+    unit = fields.String(validate=validate.OneOf(["days", "weeks", "months"]))
+    anchor = fields.String(validate=validate.OneOf(["scheduled", "completed"]))
+    every_cycles = fields.Integer(allow_none=True, validate=EVERY_CYCLES)
+    checklist = fields.List(fields.Nested(ChecklistItem))
+    critical = fields.Boolean()
+    out_of_service_when_overdue = fields.Boolean()
+    next_due_date = fields.Date(allow_none=True, validate=DUE, metadata={
+        "description": "when omitted and every/unit/anchor change: recomputed from the last completed ticket "
+                       "(without one the stored date stays)"})
+    active = fields.Boolean()
+    reason = fields.String(validate=validate.Length(min=1, max=1000), metadata={"description": "kept in the history"})
 
 
 class PlanOut(Strict):
@@ -125,16 +150,20 @@ class TicketQuery(Strict):
 
 
 class CheckResult(Strict):
-    item = fields.String(required=True)
+    item = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                         metadata={"description": "a checklist item, matched case- and spacing-blind"})
     result = fields.String(required=True, validate=validate.OneOf(["pass", "fail", "n/a"]))
-    note = fields.String(load_default=None)
+    note = fields.String(load_default=None, validate=validate.Length(max=2000))
 
 
 class TicketAction(Strict):
     action = fields.String(required=True, validate=validate.OneOf(["start", "done", "cancel"]))
-    passed = fields.Boolean(load_default=True)
+    passed = fields.Boolean(load_default=None, metadata={
+        "description": "done: follows from the results (any fail fails); if given it must agree with them. "
+                       "Without a checklist it defaults to true"})
     notes = fields.String(load_default=None, validate=validate.Length(max=5000))
-    results = fields.List(fields.Nested(CheckResult), load_default=list)
+    results = fields.List(fields.Nested(CheckResult), load_default=list, metadata={
+        "description": "done: one result per checklist item of the ticket, none for items it does not have"})
 
 
 class CycleOut(Strict):
@@ -159,46 +188,3 @@ class CycleQuery(Strict):
     from_ = fields.DateTime(load_default=None, data_key="from")
     to = fields.DateTime(load_default=None)
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
-
-
-class RuleIn(Strict):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    kinds = fields.List(fields.String(), load_default=list)
-    min_severity = fields.String(load_default="info", validate=validate.OneOf(["info", "warning", "critical"]))
-    location_id = fields.Integer(load_default=None)
-    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
-    recipients = fields.List(fields.String(validate=validate.Length(min=1, max=300)), load_default=list)
-    renotify_min = fields.Integer(load_default=None, validate=validate.Range(min=1))
-    escalate_after_min = fields.Integer(load_default=None, validate=validate.Range(min=1))
-    escalate_to = fields.List(fields.String(), load_default=list)
-
-
-class RuleOut(RuleIn):
-    id = fields.Integer(required=True)
-    active = fields.Boolean(required=True)
-
-
-class RuleList(Strict):
-    items = fields.List(fields.Nested(RuleOut), required=True)
-    next = fields.String(allow_none=True, required=True)
-
-
-class DeliveryOut(Strict):
-    id = fields.Integer(required=True)
-    alert_id = fields.Integer(required=True)
-    rule_id = fields.Integer(allow_none=True)
-    channel = fields.String(required=True)
-    recipient = fields.String(required=True)
-    purpose = fields.String(required=True)
-    state = fields.String(required=True)
-    attempts = fields.Integer(required=True)
-    next_attempt_at = fields.DateTime(required=True)
-    last_error = fields.String(allow_none=True)
-    log = fields.List(fields.Dict(), required=True)
-    created_at = fields.DateTime(required=True)
-    sent_at = fields.DateTime(allow_none=True)
-
-
-class DeliveryList(Strict):
-    items = fields.List(fields.Nested(DeliveryOut), required=True)
-    next = fields.String(allow_none=True, required=True)
