@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 import pytest
 
+from devices.barcodes import parse_scan
+from devices.serial import ScannerConfig
+from inventory_service.db.uow import Database
+from inventory_service.services import scans, stations
+from inventory_service.services.context import Context
 from tests.conftest import Api
 from tests.support.clock import FrozenClock
 
@@ -46,3 +52,20 @@ def receive_then_age(api: Api, w: World, clock: FrozenClock, lot: str, expiry: s
         return receive(api, w, lot, expiry, qty, **kw)
     finally:
         clock.set(now)
+
+
+@pytest.fixture(name="scan")
+def station_scan(db: Database, ctx: Callable[..., Context], world: World) -> Callable[[str], dict[str, Any]]:
+    """A receive station `sr-1` at the stockroom; calling it records one frame as the scanner ingest does
+    and answers the scan row as the API shows it."""
+    with db.unit_of_work() as uow:
+        stations.register(uow, ctx("setup"), ScannerConfig(id="sr-1", url="loop://", location="SR", mode="receive"))
+        uow.commit()
+
+    def do(text: str) -> dict[str, Any]:
+        c = ctx("station:sr-1", "station")
+        with db.unit_of_work() as uow:
+            row = scans.record(uow, c, "sr-1", parse_scan(text, today=c.today))
+            uow.commit()
+            return scans.scan_to_dict(row)
+    return do

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from devices.mqtt import TemperatureReading
 from inventory_service.db.uow import Database
-from inventory_service.services import cold_evaluation, readings
-from inventory_service.services.context import Context
 from tests.conftest import Api
+from tests.support import coldchain
 from tests.support.clock import FrozenClock
 
 T0 = datetime(2026, 3, 10, 15, 10, tzinfo=UTC)
@@ -22,14 +19,7 @@ def alarm(api: Api, db: Database, clock: FrozenClock) -> dict:
     unit = api.post("/api/v1/storage-units", {"name": "Vaccine fridge A", "kind": "refrigerator"}, role="manager",
                     expect=201).json
     api.post("/api/v1/sensors", {"id": "probe-a", "storage_unit_id": unit["id"]}, role="manager", expect=201)
-    batch = [TemperatureReading("probe-a", i, T0 + timedelta(minutes=5 * i), t)
-             for i, t in enumerate([5.0] * 2 + [14.8] * 8)]
-    clock.set(batch[-1].ts + timedelta(minutes=5))
-    c = Context("ingest", "mqtt", clock(), ZoneInfo("America/New_York"))
-    with db.unit_of_work() as uow:
-        for unit_id, since in readings.store(uow, c, batch).items():
-            cold_evaluation.evaluate(uow, c, unit_id, since)
-        uow.commit()
+    coldchain.feed(db, clock, [5.0] * 2 + [14.8] * 8, start=T0, sensor="probe-a")
     [found] = api.get("/api/v1/alarms", expect=200).json["items"]
     return found
 

@@ -3,28 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from devices.mqtt import TemperatureReading
 from inventory_service.db.models import Alert
 from inventory_service.db.uow import Database
-from inventory_service.services import cold_evaluation, delivery, readings
-from inventory_service.services.context import Context
+from inventory_service.services import delivery
 from tests.conftest import Api
 from tests.integration.conftest import World, receive
+from tests.support import coldchain
 from tests.support.clock import FrozenClock
 
 T0 = datetime(2026, 3, 10, 15, 10, tzinfo=UTC)  # 11:10 in New York
 
 
 def feed(db: Database, clock: FrozenClock, temps: list[float], start: datetime = T0, seq0: int = 0) -> None:
-    batch = [TemperatureReading("probe-a", seq0 + i, start + timedelta(minutes=5 * i), t) for i, t in enumerate(temps)]
-    clock.set(batch[-1].ts + timedelta(minutes=5))
-    c = Context("ingest", "mqtt", clock(), ZoneInfo("America/New_York"))
-    with db.unit_of_work() as uow:
-        for unit_id, since in readings.store(uow, c, batch).items():
-            cold_evaluation.evaluate(uow, c, unit_id, since)
-        uow.commit()
+    coldchain.feed(db, clock, temps, start=start, seq0=seq0, sensor="probe-a")
 
 
 def email_of(db: Database) -> tuple[str, str]:

@@ -14,12 +14,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from devices.mqtt import TemperatureReading
 from inventory_service.db.uow import Database
-from inventory_service.services import cold_evaluation, readings
-from inventory_service.services.context import Context
 from tests.conftest import Api
 from tests.integration.conftest import World, receive
+from tests.support import coldchain
 from tests.support.clock import FrozenClock
 
 NY = ZoneInfo("America/New_York")
@@ -27,14 +25,7 @@ T0 = datetime(2026, 3, 10, 15, 10, tzinfo=UTC)
 
 
 def feed(db: Database, clock: FrozenClock, temps: list[float], start: datetime = T0, seq0: int = 0) -> None:
-    """Readings 5 minutes apart, stored and evaluated as the ingest does; the clock ends one interval on."""
-    batch = [TemperatureReading("probe-a", seq0 + i, start + timedelta(minutes=5 * i), t) for i, t in enumerate(temps)]
-    clock.set(batch[-1].ts + timedelta(minutes=5))
-    c = Context("ingest", "mqtt", clock(), NY)
-    with db.unit_of_work() as uow:
-        for unit_id, since in readings.store(uow, c, batch).items():
-            cold_evaluation.evaluate(uow, c, unit_id, since)
-        uow.commit()
+    coldchain.feed(db, clock, temps, start=start, seq0=seq0, sensor="probe-a")
 
 
 @pytest.fixture

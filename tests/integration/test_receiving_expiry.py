@@ -9,12 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-
-from devices.barcodes import parse_scan
-from devices.serial import ScannerConfig
 from inventory_service.db.uow import Database
-from inventory_service.services import digest, scans, stations
+from inventory_service.services import digest
 from inventory_service.services.context import Context
 from tests.conftest import Api
 from tests.integration.conftest import World, receive, receive_then_age
@@ -25,21 +21,6 @@ GTIN = "09501101530003"
 
 def label(lot: str, expiry: str, qty: int = 1) -> str:
     return f"]d201{GTIN}17{expiry}10{lot}\x1d30{qty}"
-
-
-@pytest.fixture
-def scan(db: Database, ctx: Callable[..., Context], world: World) -> Callable[[str], dict[str, Any]]:
-    with db.unit_of_work() as uow:
-        stations.register(uow, ctx("setup"), ScannerConfig(id="sr-1", url="loop://", location="SR", mode="receive"))
-        uow.commit()
-
-    def do(text: str) -> dict[str, Any]:
-        c = ctx("station:sr-1", "station")
-        with db.unit_of_work() as uow:
-            row = scans.record(uow, c, "sr-1", parse_scan(text, today=c.today))
-            uow.commit()
-            return scans.scan_to_dict(row)
-    return do
 
 
 def body(world: World, lot: str, expiry: str, qty: int = 7, **extra: Any) -> dict[str, Any]:

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-import pytest
-
 from devices.barcodes import parse_scan
-from devices.serial import ScannerConfig
 from inventory_service.db.uow import Database
 from inventory_service.services import scans, stations
-from inventory_service.services.context import Context
 from tests.conftest import Api
 from tests.integration.conftest import World, receive, receive_then_age
 
@@ -23,21 +16,6 @@ def label(lot: str, expiry: str | None = "270131", qty: int | None = None) -> st
     """A GS1 DataMatrix as a scanner sends it: ]d2, (01), (17), (10) lot, GS, (30) count."""
     text = f"]d201{GTIN}" + (f"17{expiry}" if expiry else "") + f"10{lot}"
     return text + (f"{GS}30{qty}" if qty else "")
-
-
-@pytest.fixture
-def scan(db: Database, ctx: Callable[..., Context], world: World) -> Callable[[str], dict[str, Any]]:
-    with db.unit_of_work() as uow:
-        stations.register(uow, ctx("setup"), ScannerConfig(id="sr-1", url="loop://", location="SR", mode="receive"))
-        uow.commit()
-
-    def do(text: str) -> dict[str, Any]:
-        c = ctx("station:sr-1", "station")
-        with db.unit_of_work() as uow:
-            row = scans.record(uow, c, "sr-1", parse_scan(text, today=c.today))
-            uow.commit()
-            return scans.scan_to_dict(row)
-    return do
 
 
 def balance(api: Api, location: int) -> dict[str, int]:
