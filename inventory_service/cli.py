@@ -9,6 +9,8 @@ import sys
 import threading
 from collections.abc import Sequence
 
+from prometheus_client import disable_created_metrics
+
 from .config import ConfigError, Settings
 from .db import migrate
 from .db.engine import make_engine
@@ -17,6 +19,8 @@ from .ingest.heap import freeze_startup_heap
 from .ingest.mqtt import MqttIngest, readings_database
 from .ingest.scanners import ScannerIngest, consumer_database
 from .jobs.scheduler import Scheduler
+from .observability.exposition import MetricsServer
+from .observability.metrics import Metrics
 from .services import auth, ledger
 from .services.context import Context, system_clock
 
@@ -77,24 +81,46 @@ def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     return 1
 
 
-def _start_ingest(settings: Settings) -> ScannerIngest:
+def _start_ingest(settings: Settings, metrics: Metrics) -> ScannerIngest:
     """The scanner ingest, started. Bad scanner definitions do not stop it (each is reported and its
     station left out); it also runs with none, so problems stored by an earlier start are cleared."""
     if not settings.scanners.strip():
         log.info("no scanners configured (INVENTORY_SCANNERS)")
     db = consumer_database(settings.database_url)
     ingest = ScannerIngest.from_settings(settings.scanners, db, system_clock, settings.timezone,
-                                         instance=settings.instance)
+                                         instance=settings.instance, metrics=metrics)
     ingest.receive_warn_days = settings.receive_warn_days
     ingest.start()
     return ingest
 
 
-def _start_mqtt(settings: Settings) -> MqttIngest:
+def _start_mqtt(settings: Settings, metrics: Metrics) -> MqttIngest:
     ingest = MqttIngest(settings.mqtt_url, readings_database(settings.database_url), system_clock,
-                        settings.timezone, instance=settings.instance, shared=settings.mqtt_shared)
+                        settings.timezone, instance=settings.instance, shared=settings.mqtt_shared, metrics=metrics)
     ingest.start()
     return ingest
+
+
+class MetricsBindError(Exception):
+    """INVENTORY_METRICS names a bind that cannot be served."""
+
+
+def _serve_metrics(settings: Settings, metrics: Metrics, role: str) -> MetricsServer | None:
+    """The metrics server of its own (INVENTORY_METRICS=host:port), started; None for `api` and `off`
+    (with `api` the app serves `/metrics` on the API port, in the roles that have one)."""
+    bind = settings.metrics_bind
+    if bind is None:
+        if settings.metrics == "api" and role in ("ingest", "scheduler"):
+            log.info("metrics not served: the %s role has no API port (set INVENTORY_METRICS=host:port)", role)
+        return None
+    if role in ("run", "api") and bind == settings.bind:
+        raise MetricsBindError(f"INVENTORY_METRICS={bind} is the API's own bind; use `api` to serve /metrics there")
+    server = MetricsServer(bind, metrics.registry, settings.metrics_token)
+    try:
+        server.start()
+    except OSError as exc:
+        raise MetricsBindError(f"INVENTORY_METRICS: cannot serve metrics on {bind}: {exc}") from exc
+    return server
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -104,12 +130,14 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from .app import create_app
 
     db = _database(settings)
-    scanners = _start_ingest(settings) if args.command == "run" else None
-    mqtt_ingest = _start_mqtt(settings) if args.command == "run" else None
-    scheduler = Scheduler(settings, db, system_clock) if args.command == "run" else None
+    metrics = Metrics.for_process(args.command)  # one registry for everything this process runs
+    metrics_server = _serve_metrics(settings, metrics, args.command)
+    scanners = _start_ingest(settings, metrics) if args.command == "run" else None
+    mqtt_ingest = _start_mqtt(settings, metrics) if args.command == "run" else None
+    scheduler = Scheduler(settings, db, system_clock, metrics=metrics) if args.command == "run" else None
     if scheduler is not None:
         scheduler.start()
-    app = create_app(settings, db=db, mqtt_status=mqtt_ingest.connected if mqtt_ingest else None)
+    app = create_app(settings, db=db, mqtt_status=mqtt_ingest.connected if mqtt_ingest else None, metrics=metrics)
     freeze_startup_heap()
     log.info("serving the API on http://%s (role %s)", settings.bind, args.command)
     # SIGTERM (docker stop, systemd) ends the server like Ctrl-C, so the finally block below stops ingest
@@ -125,29 +153,37 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             mqtt_ingest.stop()
         if scheduler is not None:
             scheduler.stop()
+        if metrics_server is not None:
+            metrics_server.stop()
     return 0
 
 
 def cmd_scheduler(settings: Settings, args: argparse.Namespace) -> int:
     """`scheduler`: the job table; with PostgreSQL only the lock holder runs jobs, others stand by."""
     db = _database(settings)
-    scheduler = Scheduler(settings, db, system_clock)
+    metrics = Metrics.for_process("scheduler")
+    scheduler = Scheduler(settings, db, system_clock, metrics=metrics)
     if args.run_once:
         scheduler.run_now(args.run_once)
         return 0
+    metrics_server = _serve_metrics(settings, metrics, "scheduler")
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     scheduler.start()
     stop.wait()
     scheduler.stop()
+    if metrics_server is not None:
+        metrics_server.stop()
     return 0
 
 
 def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     """`ingest`: MQTT readings and the serial scanners (each on its own engine), until SIGTERM or Ctrl-C."""
-    scanners = _start_ingest(settings)
-    mqtt_ingest = _start_mqtt(settings)
+    metrics = Metrics.for_process("ingest")
+    metrics_server = _serve_metrics(settings, metrics, "ingest")
+    scanners = _start_ingest(settings, metrics)
+    mqtt_ingest = _start_mqtt(settings, metrics)
     freeze_startup_heap()
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -155,6 +191,8 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     stop.wait()
     scanners.stop()
     mqtt_ingest.stop()
+    if metrics_server is not None:
+        metrics_server.stop()
     return 0
 
 
@@ -202,6 +240,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # APScheduler logs every run of every job at INFO (alert delivery runs every 5 s): keep it to warnings.
     logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
+    # Counters' `_created` gauges (one per series) double what every scrape stores and no query here uses.
+    disable_created_metrics()
     from .domain.errors import DomainError
 
     try:
@@ -209,6 +249,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DomainError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1
+    except MetricsBindError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -39,6 +39,8 @@ class Settings:
     webhook_secret: str = field(default="", repr=False)
     delivery_interval_s: float = 5.0
     receive_warn_days: int = 30
+    metrics: str = "api"
+    metrics_token: str = field(default="", repr=False)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -53,6 +55,10 @@ class Settings:
         host, _, port = self.bind.rpartition(":")
         if not host or not port.isdigit():
             raise ConfigError(f"INVENTORY_BIND: expected host:port, got {self.bind!r}")
+        if self.metrics not in ("api", "off"):
+            host, _, port = self.metrics.rpartition(":")
+            if not host or not port.isdigit() or int(port) > 65535:
+                raise ConfigError(f"INVENTORY_METRICS: expected api, off or host:port, got {self.metrics!r}")
 
     @property
     def tz(self) -> ZoneInfo:
@@ -65,6 +71,11 @@ class Settings:
     @property
     def bind_port(self) -> int:
         return int(self.bind.rpartition(":")[2])
+
+    @property
+    def metrics_bind(self) -> str | None:
+        """The `host:port` metrics are served on by a server of their own; None for `api` and `off`."""
+        return None if self.metrics in ("api", "off") else self.metrics
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -93,6 +104,8 @@ class Settings:
             mqtt_shared=env.get("INVENTORY_MQTT_SHARED", "false").lower() in ("1", "true", "yes"),
             webhook_secret=env.get("INVENTORY_WEBHOOK_SECRET", ""),
             receive_warn_days=int(warn),
+            metrics=env.get("INVENTORY_METRICS", "api").strip().lower() or "api",
+            metrics_token=env.get("INVENTORY_METRICS_TOKEN", "").strip(),
         )
 
 

@@ -48,6 +48,7 @@ from devices.mqtt import (
 from ..db.engine import make_engine
 from ..db.uow import Database
 from ..domain.coldchain.recent import RecentReadings
+from ..observability.metrics import Metrics
 from ..services import cold_evaluation, cycles, readings
 from ..services.context import Clock, Context
 from .broker import BrokerAddress
@@ -170,6 +171,11 @@ class Inbox:
     def __len__(self) -> int:
         return len(self._items)
 
+    @property
+    def nbytes(self) -> int:
+        """Payload bytes waiting (for the metrics)."""
+        return self._bytes
+
 
 _PUBACK_HEADER = 0x4002_0000  # PUBACK fixed header 0x40, remaining length 2, then the packet id
 
@@ -203,7 +209,7 @@ def _puback_packet(mids: list[int]) -> bytes:
 class MqttIngest:
     def __init__(self, broker_url: str, db: Database, clock: Clock, tz_name: str, *, instance: str = "default",
                  shared: bool = False, batch_size: int = BATCH_SIZE, batch_wait_s: float = 0.02,
-                 sweep_every_s: float = 60.0) -> None:
+                 sweep_every_s: float = 60.0, metrics: Metrics | None = None) -> None:
         self.address = BrokerAddress.parse(broker_url)
         self.db, self.clock, self.tz = db, clock, ZoneInfo(tz_name)
         self.instance, self.shared = instance, shared
@@ -229,6 +235,8 @@ class MqttIngest:
         self.sweep_every_s = sweep_every_s
         self.stats = {"messages": 0, "readings": 0, "rejected": 0, "batches": 0, "errors": 0, "acknowledged": 0}
         self.recent = RecentReadings()  # used by the consumer thread only
+        self.metrics = metrics or Metrics()
+        self.metrics.mqtt.watch(self.inbox.__len__, lambda: self.inbox.nbytes, self.connected)
 
     def topics(self) -> list[str]:
         prefix = "$share/inventory/" if self.shared else ""
@@ -296,6 +304,7 @@ class MqttIngest:
             batch = self.inbox.take(self.batch_size, BATCH_BYTES, self.batch_wait_s)
             if not batch:  # closed and drained
                 return
+            self.metrics.mqtt.taken(batch)
             self._commit_with_retry(batch)
 
     def _commit_with_retry(self, batch: list[Message]) -> None:
@@ -310,6 +319,7 @@ class MqttIngest:
                 break
             except Exception as exc:
                 self.stats["errors"] += 1
+                self.metrics.mqtt.batch_failed()
                 attempts += 1
                 log.exception("mqtt ingest: batch of %d failed; retrying in %.1fs (not acknowledged)",
                               len(batch), delay)
@@ -348,6 +358,7 @@ class MqttIngest:
                                 reason=f"could not be stored: {type(exc).__name__}: {exc}"[:500])
                 uow.commit()
             self.stats["rejected"] += 1
+            self.metrics.mqtt.not_storable(m)
             return True
         except Exception:
             log.exception("mqtt ingest: cannot even store the rejection (database down?)")
@@ -365,6 +376,7 @@ class MqttIngest:
 
     def _process(self, batch: list[Message]) -> None:
         ctx = Context(actor=f"ingest:{self.instance}", source="mqtt", now=self.clock(), tz=self.tz)
+        started, rejected = time.perf_counter(), list[Message]()  # for the metrics
         good: list[TemperatureReading] = []
         cycle_msgs: list[EquipmentCycle] = []
         added: dict[int, list[tuple[datetime, float]]] = {}
@@ -381,6 +393,7 @@ class MqttIngest:
                 except PayloadError as exc:
                     readings.reject(uow, ctx, source="mqtt", topic=m.topic, payload=m.payload, reason=str(exc))
                     self.stats["rejected"] += 1
+                    rejected.append(m)
             cold_evaluation.evaluate_many(uow, ctx, readings.store(uow, ctx, good, added), recent=self.recent,
                                           added=added)
             cycles.store(uow, ctx, cycle_msgs)
@@ -388,3 +401,4 @@ class MqttIngest:
         self.stats["messages"] += len(batch)
         self.stats["readings"] += len(good)
         self.stats["batches"] += 1
+        self.metrics.mqtt.committed(rejected, len(good), cycle_msgs, time.perf_counter() - started)

@@ -34,8 +34,10 @@ from devices.serial import (
 )
 
 from ..db.engine import make_engine
+from ..db.models import Scan
 from ..db.uow import Database
 from ..domain.errors import DomainError
+from ..observability.metrics import Metrics
 from ..services import scans, station_setup, stations
 from ..services.context import Clock, Context
 
@@ -65,7 +67,7 @@ class ScannerIngest:
                  on_recorded: Callable[[int, ScanFrame], None] | None = None,
                  reader_factory: Callable[..., ScannerReader] = ScannerReader, *,
                  problems: tuple[DefinitionProblem, ...] = (), instance: str = "default",
-                 receive_warn_days: int = scans.RECEIVE_WARN_DAYS) -> None:
+                 receive_warn_days: int = scans.RECEIVE_WARN_DAYS, metrics: Metrics | None = None) -> None:
         self.configs, self.db, self.clock, self.tz = configs, db, clock, ZoneInfo(tz_name)
         self.problems, self.instance = problems, instance
         self.receive_warn_days = receive_warn_days
@@ -76,13 +78,16 @@ class ScannerIngest:
         self._reader_factory = reader_factory
         self._consumer = threading.Thread(target=self._consume, name="scan-consumer", daemon=True)
         self._stopping = threading.Event()
+        self.metrics = metrics or Metrics()
+        self.metrics.scans.watch(self.queue.qsize, lambda: self.readers)
 
     @classmethod
     def from_settings(cls, scanners_json: str, db: Database, clock: Clock, tz_name: str,
-                      instance: str = "default") -> ScannerIngest:
+                      instance: str = "default", metrics: Metrics | None = None) -> ScannerIngest:
         """From INVENTORY_SCANNERS as given; never raises for its content (see start)."""
         definitions = read_scanner_definitions(scanners_json)
-        return cls(definitions.configs, db, clock, tz_name, problems=definitions.problems, instance=instance)
+        return cls(definitions.configs, db, clock, tz_name, problems=definitions.problems, instance=instance,
+                   metrics=metrics)
 
     def _context(self, scanner_id: str) -> Context:
         return Context(actor=f"station:{scanner_id}", source="station", now=self.clock(), tz=self.tz)
@@ -119,6 +124,7 @@ class ScannerIngest:
         except Exception:
             log.exception("scanner %s: could not parse frame %r", frame.scanner_id, frame.text[:80])
             parsed = None
+        self.metrics.scans.frame_received(frame.scanner_id)
         self.queue.put((frame, parsed))
 
     def _parse(self, frame: ScanFrame) -> ScanData:
@@ -167,6 +173,7 @@ class ScannerIngest:
         try:
             ids = self.record_many(frames, [parsed for _, parsed in batch])
         except Exception:
+            self.metrics.scans.batch_failed()
             log.exception("scanner ingest: a batch of %d frame(s) failed; recording them one by one", len(batch))
         else:
             if self.on_recorded is not None:
@@ -185,6 +192,7 @@ class ScannerIngest:
                 log.error("scanner %s: frame %r cannot be recorded: %s", frame.scanner_id, frame.text[:80], exc)
                 return
             except Exception:
+                self.metrics.scans.batch_failed()
                 if self._stopping.is_set() and delay > 5:
                     log.error("scanner %s: giving up on frame %r at shutdown", frame.scanner_id, frame.text[:80])
                     return
@@ -207,13 +215,16 @@ class ScannerIngest:
         if len(given) != len(frames):
             raise ValueError("record_many: one parse (or None) per frame")
         done = [p if p is not None else self._parse(f) for f, p in zip(frames, given, strict=True)]
+        started = time.perf_counter()
         try:
-            return self._record_many(frames, done, savepoints=False)
+            recorded = self._record_many(frames, done, savepoints=False)
         except scans.NeedsSavepoint:
-            return self._record_many(frames, done, savepoints=True)
+            recorded = self._record_many(frames, done, savepoints=True)
+        self.metrics.scans.committed([f.scanner_id for f in frames], recorded, time.perf_counter() - started)
+        return [scan.id for scan in recorded]
 
-    def _record_many(self, frames: list[ScanFrame], parsed: list[ScanData], *, savepoints: bool) -> list[int]:
-        ids = []
+    def _record_many(self, frames: list[ScanFrame], parsed: list[ScanData], *, savepoints: bool) -> list[Scan]:
+        recorded = []
         with self.db.unit_of_work() as uow:
             # Take the ledger head and the batch's stations up front, outside any savepoint, so the
             # batch locks each once rather than once per scan (UnitOfWork.once).
@@ -223,17 +234,19 @@ class ScannerIngest:
                 scan = scans.record(uow, ctx, frame.scanner_id, data, rejected=frame.rejected,
                                     rereads_before=frame.suppressed_duplicates, savepoints=savepoints,
                                     receive_warn_days=self.receive_warn_days)
-                ids.append(scan.id)
+                recorded.append(scan)
             uow.commit()
-        return ids
+        return recorded
 
     def record(self, frame: ScanFrame, parsed: ScanData | None = None) -> int:
         """Record one frame (parsed here unless `parsed` is given) in its own transaction; return the scan id."""
         ctx = self._context(frame.scanner_id)
         if parsed is None:
             parsed = parse_scan(frame.text, today=ctx.today)
+        started = time.perf_counter()
         with self.db.unit_of_work() as uow:
             scan = scans.record(uow, ctx, frame.scanner_id, parsed, rejected=frame.rejected,
                                 rereads_before=frame.suppressed_duplicates, receive_warn_days=self.receive_warn_days)
             uow.commit()
-            return scan.id
+        self.metrics.scans.committed([frame.scanner_id], [scan], time.perf_counter() - started)
+        return scan.id

@@ -17,20 +17,24 @@ from apscheduler.triggers.interval import IntervalTrigger
 from ..config import Settings
 from ..db.uow import Database
 from ..notify import Channels
+from ..observability.metrics import Metrics
 from ..services import cold_evaluation, delivery, digest, expiry, maintenance, reorder
 from ..services.context import Context
 
 
 @dataclass(frozen=True)
 class Job:
+    """A job: `run(db, ctx, settings, metrics)` at each `trigger(settings)`; `metrics` is the process's
+    registry (None when a job is called outside the scheduler)."""
+
     id: str
     trigger: Callable[[Settings], Any]
-    run: Callable[[Database, Context, Settings], Any]
+    run: Callable[[Database, Context, Settings, Metrics | None], Any]
     doc: str
 
 
-def _in_tx(fn: Callable[..., Any]) -> Callable[[Database, Context, Settings], Any]:
-    def run(db: Database, ctx: Context, settings: Settings) -> Any:
+def _in_tx(fn: Callable[..., Any]) -> Callable[[Database, Context, Settings, Metrics | None], Any]:
+    def run(db: Database, ctx: Context, settings: Settings, metrics: Metrics | None = None) -> Any:
         with db.unit_of_work() as uow:
             out = fn(uow, ctx, settings)
             uow.commit()
@@ -45,18 +49,20 @@ def _maintenance(uow: Any, ctx: Context, settings: Settings) -> int:
     return len(opened)
 
 
-def deliver_alerts(db: Database, ctx: Context, settings: Settings) -> int:
-    """Route new alerts, add re-notifications and escalations, then attempt what is due (a commit each)."""
+def deliver_alerts(db: Database, ctx: Context, settings: Settings, metrics: Metrics | None = None) -> int:
+    """Route new alerts, add re-notifications and escalations, then attempt what is due (a commit each);
+    each attempt's result goes to `metrics` when given."""
     with db.unit_of_work() as uow:
         delivery.route_new(uow, ctx)
         delivery.follow_up(uow, ctx)
         uow.commit()
         ids = delivery.due(uow, ctx)
     channels = Channels(smtp_url=settings.smtp_url, mqtt_url=settings.mqtt_url, webhook_secret=settings.webhook_secret)
+    record = metrics.deliveries.attempted if metrics is not None else None
     sent = 0
     for delivery_id in ids:
         with db.unit_of_work() as uow:
-            sent += delivery.attempt(uow, ctx, delivery_id, channels)
+            sent += delivery.attempt(uow, ctx, delivery_id, channels, record)
             uow.commit()
     return sent
 
@@ -85,7 +91,7 @@ JOBS: tuple[Job, ...] = (
         "alerts at 90/60/30 days before expiry"),
     # At :05 every hour, so the day's first run follows the midnight expiry sweep and reorder
     # suggestions read today's stored figures again within minutes of the date changing.
-    Job("reorder_check", lambda s: CronTrigger(minute=5, timezone=_tz(s)), lambda db, ctx, s: reorder_check(db, ctx),
+    Job("reorder_check", lambda s: CronTrigger(minute=5, timezone=_tz(s)), lambda db, ctx, s, m: reorder_check(db, ctx),
         "re-check par levels as lots near expiry; store today's figures"),
     Job("no_data_check", lambda s: IntervalTrigger(minutes=1),
         _in_tx(lambda uow, ctx, s: len(cold_evaluation.sweep_no_data(uow, ctx))), "silent sensors"),

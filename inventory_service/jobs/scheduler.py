@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -17,6 +18,7 @@ from sqlalchemy import Connection, text
 
 from ..config import Settings
 from ..db.uow import Database
+from ..observability.metrics import Metrics
 from ..services.context import Clock, Context
 from . import JOBS, RUN_AT_START, Job
 
@@ -26,8 +28,11 @@ LOCK_KEY = 0x1A7E_5C4E  # pg_advisory_lock key of "the scheduler"
 
 class Scheduler:
     def __init__(self, settings: Settings, db: Database, clock: Clock, *, standby_poll_s: float = 5.0,
-                 jobs: tuple[Job, ...] = JOBS) -> None:
+                 jobs: tuple[Job, ...] = JOBS, metrics: Metrics | None = None) -> None:
         self.settings, self.db, self.clock, self.jobs = settings, db, clock, jobs
+        self.metrics = metrics or Metrics()
+        self.metrics.jobs.declare(job.id for job in jobs)
+        self.metrics.jobs.leading(False)
         self.standby_poll_s = standby_poll_s
         self._lock_conn: Connection | None = None
         self._aps: BackgroundScheduler | None = None
@@ -40,6 +45,7 @@ class Scheduler:
 
     def stop(self) -> None:
         self._stop.set()
+        self.metrics.jobs.leading(False)
         self._thread.join(timeout=10)
         if self._aps is not None:
             self._aps.shutdown(wait=True)
@@ -71,6 +77,7 @@ class Scheduler:
         if self._stop.is_set():
             return
         self.is_leader.set()
+        self.metrics.jobs.leading(True)
         log.info("scheduler: leading; %d jobs", len(self.jobs))
         aps = BackgroundScheduler(timezone=self.settings.tz,
                                   job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600})
@@ -85,11 +92,15 @@ class Scheduler:
     def runner(self, job: Job) -> Callable[[], None]:
         def run() -> None:
             ctx = Context(actor=f"job:{job.id}", source="job", now=self.clock(), tz=self.settings.tz)
+            started, ok = time.perf_counter(), False
             try:
-                result = job.run(self.db, ctx, self.settings)
+                result = job.run(self.db, ctx, self.settings, self.metrics)
+                ok = True
                 log.debug("job %s: %s", job.id, result)
             except Exception:
                 log.exception("job %s failed; it runs again at its next time", job.id)
+            finally:
+                self.metrics.jobs.ran(job.id, time.perf_counter() - started, ok=ok, finished_at=time.time())
         return run
 
     def run_now(self, job_id: str) -> None:

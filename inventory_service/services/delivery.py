@@ -17,7 +17,7 @@ marker), `rerouted` (an unrouted marker whose alert found a rule later).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -166,9 +166,11 @@ def due(uow: UnitOfWork, ctx: Context, limit: int = 50) -> list[int]:
                                     .order_by(Delivery.next_attempt_at).limit(limit)))
 
 
-def attempt(uow: UnitOfWork, ctx: Context, delivery_id: int, channels: Channels) -> bool:
+def attempt(uow: UnitOfWork, ctx: Context, delivery_id: int, channels: Channels,
+            record: Callable[[str, str], None] | None = None) -> bool:
     """Try one delivery once and record the attempt. The caller commits per delivery, so one slow or
-    broken channel cannot hold back the record of the others."""
+    broken channel cannot hold back the record of the others. `record(channel, result)` is told each
+    attempt's result: `sent`, `retry` (failed, tried again later) or `failed` (failed for good)."""
     d = uow.session.get(Delivery, delivery_id, with_for_update=True)
     if d is None or d.state != "pending":
         return False
@@ -184,9 +186,13 @@ def attempt(uow: UnitOfWork, ctx: Context, delivery_id: int, channels: Channels)
             d.state = "failed"
         else:
             d.next_attempt_at = ctx.now + backoff(d.attempts)
+        if record is not None:
+            record(d.channel, "failed" if d.state == "failed" else "retry")
         return False
     d.state, d.sent_at, d.last_error = "sent", ctx.now, None
     d.log = [*d.log, {"at": ctx.now.isoformat(), "result": "sent"}][-20:]
+    if record is not None:
+        record(d.channel, "sent")
     return True
 
 

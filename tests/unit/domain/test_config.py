@@ -29,3 +29,14 @@ def test_settings_are_frozen():
     s = Settings.from_env({})
     with pytest.raises(AttributeError):
         s.bind = "0.0.0.0:1"  # type: ignore[misc]
+
+
+def test_metrics_are_served_on_the_api_port_unless_set_off_or_to_a_bind_of_their_own():
+    assert Settings.from_env({}).metrics == "api" and Settings.from_env({}).metrics_bind is None
+    assert Settings.from_env({"INVENTORY_METRICS": "OFF"}).metrics == "off"
+    s = Settings.from_env({"INVENTORY_METRICS": "0.0.0.0:9464", "INVENTORY_METRICS_TOKEN": " t0k \n"})
+    assert (s.metrics_bind, s.metrics_token) == ("0.0.0.0:9464", "t0k")
+    assert "t0k" not in repr(s)
+    for bad in ("9464", "on", "host:port", "127.0.0.1:99999"):
+        with pytest.raises(ConfigError, match="INVENTORY_METRICS"):
+            Settings.from_env({"INVENTORY_METRICS": bad})
