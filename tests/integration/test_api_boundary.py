@@ -182,3 +182,24 @@ def test_a_view_can_take_other_content_types(app, api: Api):
     assert r.data == b"ts,temp\n"
     assert api.call("POST", "/api/v1/_upload", json={"a": 1}, expect=415).json["error"]["details"]["accepted"] == [
         "text/plain"]
+
+
+def test_a_schema_cannot_read_times_another_way():
+    """The one DateTime (site zone for a zone-less time, site midnight for a date) is enforced by the base."""
+    from marshmallow import fields
+
+    from inventory_service.api.schemas.common import DateTime, Strict
+
+    class Plain(Strict):
+        at = fields.DateTime()
+
+    class Listed(Strict):
+        at = fields.List(fields.Date())
+
+    class Ours(Strict):
+        at = DateTime()
+
+    for schema in (Plain, Listed):
+        with pytest.raises(TypeError, match=r"use schemas\.common\.DateTime/Date"):
+            schema()
+    assert Ours().load({"at": "2026-12-07"})["at"].isoformat() == "2026-12-07T00:00:00+00:00"  # no app: UTC
