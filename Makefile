@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export INVENTORY_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: install run test lint unit bench-stock clean
+.PHONY: install run test lint unit fuzz bench-stock clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
@@ -32,6 +32,13 @@ test: install lint
 
 unit: install
 	$(BIN)/python -m pytest tests/unit -q
+
+## fuzz: Schemathesis over the whole API on SQLite and PostgreSQL, longer than in `make test`
+## (FUZZ_EXAMPLES per operation and phase, default here 100; FUZZ_SEED to vary the run)
+FUZZ_EXAMPLES ?= 100
+fuzz: install
+	bash scripts/test-services.sh
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/integration/test_fuzz_api.py -v
 
 bench-stock: install
 	$(BIN)/python bench/stock_queries.py

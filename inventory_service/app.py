@@ -32,7 +32,7 @@ def create_app(
     """
     settings = settings or Settings.from_env()
     app = Flask(__name__)
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes  # a larger body is a 413 (api.errors)
     app.extensions["inventory"] = Runtime(
         settings=settings,
         db=db or Database(make_engine(settings.database_url)),

@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from typing import Any
 
 from prometheus_client import disable_created_metrics
 
@@ -18,6 +19,7 @@ from .db.uow import Database
 from .ingest.heap import freeze_startup_heap
 from .ingest.mqtt import MqttIngest, readings_database
 from .ingest.scanners import ScannerIngest, consumer_database
+from .jobs import JOBS
 from .jobs.scheduler import Scheduler
 from .observability.exposition import MetricsServer
 from .observability.metrics import Metrics
@@ -25,6 +27,7 @@ from .services import auth, ledger
 from .services.context import Context, system_clock
 
 log = logging.getLogger("inventory_service")
+JOB_IDS = tuple(job.id for job in JOBS)
 
 
 def _context(settings: Settings, actor: str) -> Context:
@@ -123,6 +126,16 @@ def _serve_metrics(settings: Settings, metrics: Metrics, role: str) -> MetricsSe
     return server
 
 
+def waitress_options(settings: Settings) -> dict[str, Any]:
+    """Waitress's limits from the settings: a connection idle for INVENTORY_HTTP_TIMEOUT_S is closed
+    (checked every few seconds), and waitress itself stops buffering a body a little past
+    INVENTORY_MAX_BODY_BYTES, so a body just over the limit still reaches the app and is answered
+    413 in the error shape."""
+    return {"channel_timeout": settings.http_timeout_s,
+            "cleanup_interval": max(1.0, min(30.0, settings.http_timeout_s / 4)),
+            "max_request_body_size": settings.max_body_bytes + 64 * 1024}
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     """`api` and `run`: the Flask app under waitress (a production WSGI server); `run` adds device ingest."""
     from waitress import serve
@@ -145,7 +158,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         serve(app, host=settings.bind_host, port=settings.bind_port, threads=args.threads,
-              ident="inventory-service")
+              ident="inventory-service", **waitress_options(settings))
     finally:
         if scanners is not None:
             scanners.stop()
@@ -160,6 +173,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_scheduler(settings: Settings, args: argparse.Namespace) -> int:
     """`scheduler`: the job table; with PostgreSQL only the lock holder runs jobs, others stand by."""
+    if args.run_once is not None and args.run_once not in JOB_IDS:
+        print(f"unknown job {args.run_once!r}; jobs: {', '.join(JOB_IDS)}", file=sys.stderr)
+        return 2
     db = _database(settings)
     metrics = Metrics.for_process("scheduler")
     scheduler = Scheduler(settings, db, system_clock, metrics=metrics)
@@ -196,6 +212,14 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def database_problem(exc: Exception) -> str:
+    """One line saying what went wrong with the database, with what to do where that is clear."""
+    first = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or ["unknown error"])[0]
+    if "no such table" in first or ("relation" in first and "does not exist" in first):
+        return f"the database has no schema yet ({first}); run `inventory-service db upgrade`"
+    return f"database: {first}"
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="inventory-service", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -207,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("ingest", help="device ingest: MQTT readings and serial scanners").set_defaults(func=cmd_ingest)
     sch = sub.add_parser("scheduler", help="scheduled jobs (one leader per deployment)")
-    sch.add_argument("--run-once", metavar="JOB_ID", help="run one job now and exit")
+    sch.add_argument("--run-once", metavar="JOB_ID", help=f"run one job now and exit; jobs: {', '.join(JOB_IDS)}")
     sch.set_defaults(func=cmd_scheduler)
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
@@ -242,8 +266,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
     # Counters' `_created` gauges (one per series) double what every scrape stores and no query here uses.
     disable_created_metrics()
+    from alembic.util import CommandError
+    from sqlalchemy.exc import SQLAlchemyError
+
     from .domain.errors import DomainError
 
+    # A mistake is one line on stderr and a non-zero exit, never a traceback (the log has the detail).
     try:
         return int(args.func(settings, args))
     except DomainError as exc:
@@ -252,6 +280,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MetricsBindError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
+    except CommandError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as exc:
+        log.debug("database error", exc_info=True)
+        print(f"error: {database_problem(exc)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

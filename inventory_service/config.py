@@ -15,6 +15,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_BIND = "127.0.0.1:8000"
 DEFAULT_MQTT_URL = "mqtt://127.0.0.1:1883"
+#: Request bodies up to 16 MiB: far above any JSON request, room for a year of a logger's file export.
+DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
+#: An HTTP connection idle this long is closed. More than the event stream's keep-alive (15 s).
+DEFAULT_HTTP_TIMEOUT_S = 60.0
+MIN_HTTP_TIMEOUT_S = 20.0
 
 
 class ConfigError(ValueError):
@@ -41,6 +46,8 @@ class Settings:
     receive_warn_days: int = 30
     metrics: str = "api"
     metrics_token: str = field(default="", repr=False)
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    http_timeout_s: float = DEFAULT_HTTP_TIMEOUT_S
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -87,6 +94,17 @@ class Settings:
             parsed_horizons = tuple(sorted((int(h) for h in horizons.split(",") if h.strip()), reverse=True))
         except ValueError as exc:
             raise ConfigError(f"INVENTORY_EXPIRY_HORIZONS: expected comma-separated days, got {horizons!r}") from exc
+        body = env.get("INVENTORY_MAX_BODY_BYTES", str(DEFAULT_MAX_BODY_BYTES)).strip()
+        if not body.isdigit() or not 1024 <= int(body) <= 2**31:
+            raise ConfigError(f"INVENTORY_MAX_BODY_BYTES: expected bytes from 1024 to 2147483648, got {body!r}")
+        timeout = env.get("INVENTORY_HTTP_TIMEOUT_S", str(DEFAULT_HTTP_TIMEOUT_S)).strip()
+        try:
+            timeout_s = float(timeout)
+        except ValueError:
+            timeout_s = -1.0
+        if not MIN_HTTP_TIMEOUT_S <= timeout_s <= 86_400:
+            raise ConfigError(f"INVENTORY_HTTP_TIMEOUT_S: expected seconds from {MIN_HTTP_TIMEOUT_S:g} to 86400 "
+                              f"(above the event stream's 15 s keep-alive), got {timeout!r}")
         warn = env.get("INVENTORY_RECEIVE_WARN_DAYS", "30").strip()
         if not warn.isdigit() or int(warn) > 3650:
             raise ConfigError(f"INVENTORY_RECEIVE_WARN_DAYS: expected a whole number of days (0-3650), got {warn!r}")
@@ -106,6 +124,8 @@ class Settings:
             receive_warn_days=int(warn),
             metrics=env.get("INVENTORY_METRICS", "api").strip().lower() or "api",
             metrics_token=env.get("INVENTORY_METRICS_TOKEN", "").strip(),
+            max_body_bytes=int(body),
+            http_timeout_s=timeout_s,
         )
 
 

@@ -6,10 +6,11 @@ from typing import Any
 
 from flask import Flask
 from flask_smorest import Api
-from werkzeug.routing import IntegerConverter, Map
+from werkzeug.routing import IntegerConverter, Map, UnicodeConverter
 
 from . import (
     alerts,
+    boundary,
     catalog,
     coldchain,
     equipment,
@@ -23,14 +24,16 @@ from . import (
     stock,
     tokens,
 )
-from .schemas.common import ErrorSchema
+from .document import DESCRIPTION, ErrorResponses
+from .json_provider import Rfc3339JSONProvider
+from .schemas.common import INT32_MAX, ErrorSchema
 
 
 class InventoryApi(Api):
     ERROR_SCHEMA = ErrorSchema
 
 
-MAX_ID = 2**31 - 1  # an `integer` id column on PostgreSQL; every id in a route is one
+MAX_ID = INT32_MAX  # an `integer` id column on PostgreSQL; every id in a route is one
 
 
 class IdConverter(IntegerConverter):
@@ -40,6 +43,15 @@ class IdConverter(IntegerConverter):
     def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_ID)
         super().__init__(url_map, *args, **kwargs)
+
+
+class TextConverter(UnicodeConverter):
+    """A text segment of a route (an equipment, scanner or sensor id): never NUL, which no row can hold
+    and PostgreSQL refuses to compare, so `%00` in a path is a 404."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        super().__init__(url_map, *args, **kwargs)
+        self.regex = self.regex.replace("[^/]", "[^/\x00]")
 
 
 BLUEPRINTS = (
@@ -60,10 +72,14 @@ def register(app: Flask) -> Api:
         OPENAPI_JSON_PATH="openapi.json",
     )
     app.url_map.converters["int"] = IdConverter  # before any route is added
-    api = InventoryApi(app, spec_kwargs={"security": security.SECURITY})
+    app.url_map.converters["default"] = app.url_map.converters["string"] = TextConverter
+    app.json = Rfc3339JSONProvider(app)
+    api = InventoryApi(app, spec_kwargs={"security": security.SECURITY, "extra_plugins": [ErrorResponses()],
+                                         "info": {"description": DESCRIPTION}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for bp in BLUEPRINTS:
         api.register_blueprint(bp)
     security.register(app)
+    boundary.register(app)  # after security: a request is authenticated before its body is read
     errors.register(app)
     return api

@@ -47,7 +47,7 @@ class ItemById(MethodView):
             return catalog.item_to_dict(catalog.get_item(uow, item_id))
 
     @role("manager")
-    @items.arguments(ItemPatch)
+    @items.arguments(ItemPatch, required=False)
     @items.response(200, ItemOut)
     def patch(self, body: dict[str, Any], item_id: int) -> dict[str, Any]:
         """Change name, SKU, unit, storage or the GTIN/HIBC lists (each replaced whole); kept in the history."""

@@ -34,7 +34,7 @@ from .schemas.coldchain import (
     UnitList,
     UnitOut,
 )
-from .schemas.common import ErrorSchema
+from .schemas.common import CSV_TOO, ErrorSchema
 from .security import role
 
 units = Blueprint("storage-units", __name__, url_prefix="/api/v1/storage-units", description="Fridges and freezers")
@@ -79,8 +79,8 @@ class UnitById(MethodView):
 @units.route("/<int:unit_id>/daily-summary")
 class Daily(MethodView):
     @units.arguments(DateRange, location="query")
-    @units.response(200, DailySummary)
-    @units.alt_response(200, content_type="text/csv", description="with format=csv", success=True)
+    @units.response(200, DailySummary, description="JSON; with format=csv, CSV (text/csv)")
+    @units.doc(**CSV_TOO)
     def get(self, args: dict[str, Any], unit_id: int) -> Any:
         """The CDC min/max log per site-local day, with every alarm active that day."""
         with reader() as uow:
@@ -95,8 +95,8 @@ class Daily(MethodView):
 @units.route("/<int:unit_id>/excursions")
 class UnitExcursions(MethodView):
     @units.arguments(DateRange, location="query")
-    @units.response(200, ExcursionList)
-    @units.alt_response(200, content_type="text/csv", description="with format=csv", success=True)
+    @units.response(200, ExcursionList, description="JSON; with format=csv, CSV (text/csv): a row per decision")
+    @units.doc(**CSV_TOO)
     def get(self, args: dict[str, Any], unit_id: int) -> Any:
         """Every excursion (however short) with its alarms and affected lots."""
         with reader() as uow:

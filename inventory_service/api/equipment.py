@@ -11,7 +11,7 @@ from ..services import coldchain_queries, cycles, maintenance
 from ..services import equipment as registry
 from .coldchain import _csv
 from .runtime import context, reader, writer
-from .schemas.common import PageArgs
+from .schemas.common import CSV_TOO, PageArgs
 from .schemas.equipment import (
     CycleList,
     CycleQuery,
@@ -84,8 +84,8 @@ class EquipmentStatus(MethodView):
 @equipment.route("/<equipment_id>/cycles")
 class Cycles(MethodView):
     @equipment.arguments(CycleQuery, location="query")
-    @equipment.response(200, CycleList)
-    @equipment.alt_response(200, content_type="text/csv", description="with format=csv", success=True)
+    @equipment.response(200, CycleList, description="JSON; with format=csv, CSV (text/csv)")
+    @equipment.doc(**CSV_TOO)
     def get(self, args: dict[str, Any], equipment_id: str) -> Any:
         """The sterilization log, oldest first."""
         with reader() as uow:
@@ -122,7 +122,7 @@ class PlanById(MethodView):
             return maintenance.plan_to_dict(maintenance.get_plan(uow, plan_id))
 
     @role("manager")
-    @plans.arguments(PlanPatch)
+    @plans.arguments(PlanPatch, required=False)
     @plans.response(200, PlanOut)
     def patch(self, body: dict[str, Any], plan_id: int) -> dict[str, Any]:
         """Change the plan; kept in its history. A new interval without `next_due_date` counts from the last

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Response, current_app, stream_with_context
 
+from ..domain.instants import wire_value
 from ..services import scans as scan_service
 from ..services import stations
 from .runtime import reader
@@ -22,7 +23,7 @@ KEEPALIVE_SECONDS = 15.0
 
 
 def _event(kind: str, data: dict[str, Any], event_id: int | None = None) -> str:
-    body = json.dumps(data, default=str, separators=(",", ":"))
+    body = json.dumps(data, default=wire_value, separators=(",", ":"))
     head = f"id: {event_id}\n" if event_id is not None else ""
     return f"{head}event: {kind}\ndata: {body}\n\n"
 

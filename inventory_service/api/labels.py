@@ -11,14 +11,14 @@ from typing import Any
 from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from devices import labels
 
 from ..domain.errors import Conflict
 from ..services import catalog, stock_queries
 from .runtime import reader
-from .schemas.common import ErrorSchema
+from .schemas.common import ErrorSchema, Strict
 
 blp = Blueprint("labels", __name__, url_prefix="/api/v1", description="Printable labels and the command card")
 
@@ -27,7 +27,7 @@ BINARY = {"type": "string", "format": "binary"}  # documents the body; views ret
 MAX_PNG_DPI = 600  # an A4 card at 600 dpi is ~5000 x 5200 pixels; more is no use on paper
 
 
-class PngQuery(Schema):
+class PngQuery(Strict):
     dpi = fields.Integer(load_default=labels.DEFAULT_DPI, validate=validate.Range(labels.MIN_DPI, MAX_PNG_DPI),
                          metadata={"description": "PNG only: the printer's dots per inch (bars snap to whole dots)"})
 

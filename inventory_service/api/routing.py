@@ -72,7 +72,7 @@ class RuleById(MethodView):
             return routing_rules.rule_to_dict(routing_rules.get_rule(uow, rule_id))
 
     @role("manager")
-    @routing.arguments(RulePatch)
+    @routing.arguments(RulePatch, required=False)
     @routing.response(200, RuleOut)
     def patch(self, body: dict[str, Any], rule_id: int) -> dict[str, Any]:
         """Change any field; checked as on create and kept in the rule's history."""

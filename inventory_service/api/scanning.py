@@ -54,7 +54,7 @@ class ScannerById(MethodView):
             return _scanner(uow, scanner_id)
 
     @role("manager")
-    @scanners.arguments(ScannerPatch)
+    @scanners.arguments(ScannerPatch, required=False)
     @scanners.response(200, ScannerOut)
     def patch(self, body: dict[str, Any], scanner_id: str) -> dict[str, Any]:
         """Move a station to another location or change its mode."""

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from ..domain.instants import wire_value
 from ..ingest.broker import BrokerAddress
 
 SIGNATURE_HEADER = "X-Inventory-Signature"
@@ -77,7 +78,7 @@ class Channels:
 
     def webhook(self, url: str, message: Message) -> None:
         """POST the alert as JSON, signed: `X-Inventory-Signature: sha256=<HMAC-SHA256 of the body>`."""
-        body = json.dumps(message.payload, default=str, separators=(",", ":")).encode()
+        body = json.dumps(message.payload, default=wire_value, separators=(",", ":")).encode()
         request = urllib.request.Request(url, data=body, method="POST")  # noqa: S310 - configured by a manager
         request.add_header("Content-Type", "application/json")
         if self.webhook_secret:
@@ -105,7 +106,7 @@ class Channels:
         try:
             client.connect(address.host, address.port, keepalive=10)
             client.loop_start()
-            info = client.publish(f"alerts/{message.kind}", json.dumps(message.payload, default=str), qos=1)
+            info = client.publish(f"alerts/{message.kind}", json.dumps(message.payload, default=wire_value), qos=1)
             info.wait_for_publish(self.timeout)
             if not info.is_published():
                 raise DeliveryError("mqtt: broker did not acknowledge in time")

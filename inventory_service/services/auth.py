@@ -56,6 +56,9 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+MAX_NAME = 100  # the name column's length
+
+
 def create_token(uow: UnitOfWork, ctx: Context, *, name: str, role: str,
                  issuer: Principal | None = None) -> tuple[ApiToken, str]:
     """Return the row and the plaintext token; the plaintext is not kept anywhere.
@@ -67,6 +70,8 @@ def create_token(uow: UnitOfWork, ctx: Context, *, name: str, role: str,
     _assert_manages(issuer, role, "create")
     if not name.strip():
         raise InvalidRequest("name must not be empty", code="bad_name")
+    if len(name) > MAX_NAME or "\x00" in name:
+        raise InvalidRequest(f"name must be at most {MAX_NAME} characters, without NUL", code="bad_name")
     if uow.session.scalar(select(ApiToken.id).where(ApiToken.name == name)) is not None:
         raise Conflict(f"a token named {name!r} exists", code="token_name_taken")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)

@@ -19,6 +19,7 @@ from ..domain.coldchain.ranges import Direction, Range
 from ..domain.coldchain.timeline import Reading as Point
 from ..domain.coldchain.timeline import clip, segments
 from ..domain.errors import InvalidRequest
+from ..domain.instants import as_text
 from ..domain.lots import effective_status
 from . import alerts, holds
 from .cold_evaluation import cap_of
@@ -221,9 +222,10 @@ def list_readings(uow: UnitOfWork, *, sensor_id: str | None, storage_unit_id: in
 
 
 def to_csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    """`rows` as CSV with a header of `columns`; times in RFC 3339, dates as YYYY-MM-DD, None empty."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(columns)
     for row in rows:
-        writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
+        writer.writerow([as_text(row.get(c)) for c in columns])
     return out.getvalue()

@@ -25,6 +25,7 @@ from sqlalchemy import and_, exists, select
 
 from ..db.models import Alert, Delivery, RoutingRule
 from ..db.uow import UnitOfWork
+from ..domain.instants import rfc3339
 from ..notify import Channels, DeliveryError, Message
 from .alerts import SEVERITIES, UNROUTED, alert_to_dict, unrouted_condition
 from .context import Context
@@ -155,8 +156,7 @@ def message_for(alert: Alert, purpose: str) -> Message:
     prefix = {"renotify": "[still open] ", "escalate": "[ESCALATED] "}.get(purpose, "")
     payload = {k: v for k, v in alert_to_dict(alert).items() if k in ("id", "kind", "severity", "subject", "message",
                                                                        "opened_at", "status", "details")}
-    body = (f"{alert.message}\n\nAlert {alert.id} ({alert.kind}, {alert.severity}) opened "
-            f"{alert.opened_at:%Y-%m-%d %H:%M} UTC.")
+    body = f"{alert.message}\n\nAlert {alert.id} ({alert.kind}, {alert.severity}) opened {rfc3339(alert.opened_at)}."
     return Message(alert.kind, prefix + alert.subject, body, payload)
 
 

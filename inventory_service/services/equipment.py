@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..db.models import Equipment, EquipmentStatusChange
+from ..db.models import Equipment, EquipmentStatusChange, Location, Sensor, StorageUnit
 from ..db.uow import UnitOfWork
 from ..domain.errors import Conflict, InvalidRequest, NotFound
 from .context import Context
@@ -23,11 +23,22 @@ def equipment_to_dict(e: Equipment) -> dict[str, Any]:
             "status": e.status, "cycles": e.cycles, "created_at": e.created_at}
 
 
+#: The rows a device may name, checked before it is stored (404 `<what>_not_found`).
+REFERENCES = (("location_id", Location, "location"), ("storage_unit_id", StorageUnit, "storage_unit"),
+              ("sensor_id", Sensor, "sensor"))
+
+
 def create(uow: UnitOfWork, ctx: Context, *, id: str, kind: str, name: str, **fields: Any) -> Equipment:
+    """Register a device. Its location, storage unit and sensor, when given, must exist (404)."""
     if kind not in KINDS:
         raise InvalidRequest(f"kind must be one of {', '.join(KINDS)}", code="bad_kind")
     if uow.session.get(Equipment, id) is not None:
         raise Conflict(f"equipment {id!r} exists", code="equipment_exists")
+    for field, model, what in REFERENCES:
+        ref = fields.get(field)
+        if ref is not None and uow.session.get(model, ref) is None:
+            raise NotFound(f"{what.replace('_', ' ')} {ref!r} not found", code=f"{what}_not_found",
+                           details={field: ref})
     e = Equipment(id=id, kind=kind, name=name, status="in_service", created_at=ctx.now, **fields)
     uow.session.add(e)
     uow.session.add(EquipmentStatusChange(equipment_id=id, status="in_service", reason="registered",

@@ -14,7 +14,7 @@ from ..db.direct import Direct
 from ..db.models import Balance, LedgerHead, Movement, ParLevel
 from ..db.uow import UnitOfWork
 from ..domain import ledger
-from ..domain.errors import InsufficientStock
+from ..domain.errors import Conflict, InsufficientStock
 from .context import Context
 
 HEAD_ID = 1
@@ -127,11 +127,18 @@ _DECREASE = Direct(
 )
 
 
+#: The most a balance holds: its column is an `integer` on PostgreSQL. An increase past it is refused
+#: (409 `balance_too_large`) instead of overflowing in the database.
+MAX_BALANCE = 2**31 - 1
+
+
 def _increase(insert: Callable[[Any], Any]) -> Any:
     stmt = insert(_BALANCES)
+    # Compared as `quantity <= MAX - n`, so the check itself cannot overflow; no row back means refused.
     return (stmt.on_conflict_do_update(index_elements=["lot_id", "location_id"],
                                        set_={"quantity": _BALANCES.c.quantity + stmt.excluded.quantity,
-                                             "updated_at": stmt.excluded.updated_at})
+                                             "updated_at": stmt.excluded.updated_at},
+                                       where=_BALANCES.c.quantity <= MAX_BALANCE - stmt.excluded.quantity)
             .returning(_BALANCES.c.quantity, _HAS_PAR))
 
 
@@ -162,7 +169,12 @@ def apply_change(uow: UnitOfWork, ctx: Context, head: Head, change: Change) -> M
         result = _INCREASE[uow.dialect].run(uow, {
             "lot_id": change.lot_id, "location_id": change.location_id, "item_id": change.item_id,
             "quantity": change.quantity, "updated_at": ctx.now,
-            "p_item": change.item_id, "p_loc": change.location_id}).one()
+            "p_item": change.item_id, "p_loc": change.location_id}).first()
+        if result is None:
+            raise Conflict(f"lot {change.lot_id} at location {change.location_id} cannot hold {change.quantity} more "
+                           f"(at most {MAX_BALANCE})", code="balance_too_large",
+                           details={"lot_id": change.lot_id, "location_id": change.location_id,
+                                    "requested": change.quantity, "max": MAX_BALANCE})
     balance_after, has_par_level = result
     uow.once(_par_level_key(change.item_id, change.location_id), lambda: bool(has_par_level))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,9 @@ from ..domain.errors import InvalidRequest
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+#: What `encode_cursor` writes: base64url without padding. Anything else was not made here.
+CURSOR = re.compile(r"[A-Za-z0-9_-]{1,500}")
+_ID_MAX = 2**63 - 1  # a cursor's id is a row id: within a bigint
 
 
 @dataclass(frozen=True)
@@ -28,9 +32,12 @@ def encode_cursor(key: list[Any]) -> str:
 
 
 def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
-    """Decode a cursor made by `encode_cursor`; a damaged one is a 422, not a 500."""
+    """Decode a cursor made by `encode_cursor`; a damaged one is a 422 `bad_cursor`, not a 500."""
     if not cursor:
         return None
+    if not CURSOR.fullmatch(cursor):
+        raise InvalidRequest("malformed cursor: pass back the `next` of the page before, as it came",
+                             code="bad_cursor")
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         key = json.loads(base64.urlsafe_b64decode(padded.encode()))
@@ -39,6 +46,13 @@ def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
     if not isinstance(key, list) or len(key) != arity:
         raise InvalidRequest("malformed cursor", code="bad_cursor")
     return key
+
+
+def cursor_id(value: Any) -> int:
+    """The row id a cursor holds: an integer within a bigint, else `bad_cursor`."""
+    if isinstance(value, bool) or not isinstance(value, int) or not -_ID_MAX <= value <= _ID_MAX:
+        raise InvalidRequest("malformed cursor", code="bad_cursor")
+    return value
 
 
 def clamp_limit(limit: int | None) -> int:
@@ -61,10 +75,7 @@ def page_by_id(
     q = query.order_by(order).limit(limit + 1)
     key = decode_cursor(cursor, 1)
     if key:
-        try:
-            last = int(key[0])
-        except (TypeError, ValueError) as exc:
-            raise InvalidRequest("malformed cursor", code="bad_cursor") from exc
+        last = cursor_id(key[0])
         q = q.where(id_column < last if newest_first else id_column > last)
     rows = list(session.scalars(q) if scalars else session.execute(q))
     nxt = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None

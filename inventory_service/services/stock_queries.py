@@ -12,7 +12,7 @@ from ..db.uow import UnitOfWork
 from ..domain.errors import InvalidRequest, NotFound
 from ..domain.lots import LotStatus, effective_status
 from .context import Context
-from .pagination import Page, clamp_limit, decode_cursor, encode_cursor, page_by_id
+from .pagination import Page, clamp_limit, cursor_id, decode_cursor, encode_cursor, page_by_id
 
 
 def _status_filter(q: Select[Any], status: str, ctx: Context, *, per_location: bool) -> Select[Any]:
@@ -102,7 +102,7 @@ def list_lots(uow: UnitOfWork, ctx: Context, *, expiring_within_days: int | None
     key = decode_cursor(cursor, 2)
     if key:
         try:
-            k_expiry, k_id = date.fromisoformat(str(key[0])), int(key[1])
+            k_expiry, k_id = date.fromisoformat(str(key[0])), cursor_id(key[1])
         except ValueError as exc:
             raise InvalidRequest("malformed cursor", code="bad_cursor") from exc
         q = q.where(or_(Lot.expiry > k_expiry, and_(Lot.expiry == k_expiry, Lot.id > k_id)))

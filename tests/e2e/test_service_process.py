@@ -92,3 +92,19 @@ def test_health_reports_an_unreachable_broker(service_env):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_a_body_over_the_limit_is_a_413_in_the_error_shape_under_waitress(service_env):
+    env, base = service_env
+    env = {**env, "INVENTORY_MAX_BODY_BYTES": "2048"}
+    token = subprocess.run([*CLI, "token", "create", "--name", "admin", "--role", "admin"], env=env, check=True,
+                           capture_output=True, text=True, timeout=60).stdout.strip()
+    proc = start_service(env, base)
+    try:
+        status, err = http("POST", f"{base}/api/v1/items", {"name": "x" * 4000}, token)
+        assert (status, err["error"]["code"]) == (413, "body_too_large")
+        status, _ = http("POST", f"{base}/api/v1/items", {"name": "Gloves"}, token)
+        assert status == 201
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

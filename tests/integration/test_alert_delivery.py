@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -28,6 +29,7 @@ from tests.support.clock import FrozenClock
 from tests.support.services import free_port
 
 SECRET = "test-webhook-secret"
+RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
 
 
 class Inbox:
@@ -117,6 +119,7 @@ def test_an_alert_reaches_the_smtp_server_and_its_delivery_is_recorded(api: Api,
     [mail] = inbox.messages
     assert mail.rcpt_tos == ["manager@clinic.test"] and mail.mail_from == "alerts@clinic.test"
     assert b"Subject: Fridge 1: temperature high" in mail.content
+    assert b"opened 2026-03-10T15:00:00+00:00." in mail.content  # the machine part of the body: RFC 3339
     [d] = api.get(f"/api/v1/alerts/{alert_id}/deliveries", expect=200).json["items"]
     assert (d["state"], d["attempts"], d["channel"]) == ("sent", 1, "email")
     assert deliver(db, ctx, replace(settings, smtp_url=url)) == 0  # delivered once
@@ -136,6 +139,7 @@ def test_a_webhook_that_is_down_gets_the_alert_when_it_is_back(api: Api, db, ctx
     assert deliver(db, ctx, s) == 1
     [(payload, signature)] = hook.received
     assert payload["kind"] == "excursion" and payload["id"] == 1
+    assert RFC3339.fullmatch(payload["opened_at"]), payload["opened_at"]
     expected = hmac.new(SECRET.encode(), hook.bodies[0], hashlib.sha256).hexdigest()
     assert signature == f"sha256={expected}"
 
@@ -161,6 +165,7 @@ def test_alerts_are_published_on_mqtt(api: Api, db, ctx, settings, mqtt_url: str
         sub.disconnect()
     [(topic, payload)] = got
     assert topic == "alerts/excursion" and payload["severity"] == "critical"
+    assert RFC3339.fullmatch(payload["opened_at"]), payload["opened_at"]
 
 
 def test_unacknowledged_alerts_are_renotified_and_escalated(api: Api, db, ctx, settings, smtp, clock):

@@ -81,3 +81,89 @@ def test_main_answers_validate_against_the_document(api: Api, world: World):
     ]
     for path, method, response in checks:
         assert_matches_spec(spec, path, method, response)
+
+
+OPERATIONS = ("get", "post", "put", "patch", "delete")
+
+
+def _operations(spec: dict) -> list[tuple[str, str, dict]]:
+    return [(path, method, op) for path, item in spec["paths"].items() for method, op in item.items()
+            if method in OPERATIONS]
+
+
+def test_every_operation_documents_its_errors_in_the_error_shape(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    error = {"$ref": "#/components/schemas/Error"}
+    missing = []
+    for path, method, op in _operations(spec):
+        codes = {"400", "404", "422"}
+        if op.get("security") != []:
+            codes |= {"401", "403"}
+        if method != "get":
+            codes.add("409")
+        if method in ("post", "put", "patch"):
+            codes |= {"413", "415"}
+        for code in sorted(codes):
+            answer = _resolve(op["responses"].get(code), spec) if code in op["responses"] else None
+            if answer is None or answer["content"]["application/json"]["schema"] != _resolve(error, spec):
+                missing.append(f"{method.upper()} {path} {code}")
+    assert missing == []
+
+
+def test_csv_answers_are_documented(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    with_format = [(path, op) for path, method, op in _operations(spec)
+                   if any(p["name"] == "format" for p in op.get("parameters", []))]
+    assert len(with_format) == 3
+    for path, op in with_format:
+        assert set(op["responses"]["200"]["content"]) == {"application/json", "text/csv"}, path
+
+
+def _request_schemas(spec: dict) -> list[tuple[str, dict]]:
+    """(where, schema) of every query parameter and every request body property, nested ones too."""
+    found: list[tuple[str, dict]] = []
+
+    def walk(where: str, schema: dict) -> None:
+        schema = _resolve(schema, spec)
+        if schema.get("type") == "object":
+            for name, prop in schema.get("properties", {}).items():
+                walk(f"{where}.{name}", prop)
+        elif schema.get("type") == "array":
+            walk(f"{where}[]", schema["items"])
+        else:
+            found.append((where, schema))
+
+    for path, method, op in _operations(spec):
+        for p in op.get("parameters", []):
+            if p["in"] == "query":
+                found.append((f"{method.upper()} {path} ?{p['name']}", _resolve(p["schema"], spec)))
+        body = op.get("requestBody", {}).get("content", {}).get("application/json")
+        if body:
+            walk(f"{method.upper()} {path} body", body["schema"])
+    return found
+
+
+def test_every_value_a_request_gives_has_the_bounds_the_server_checks(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    unbounded = []
+    for where, schema in _request_schemas(spec):
+        kind = schema.get("type")
+        if kind in ("integer", "number") and not (("minimum" in schema and "maximum" in schema) or "enum" in schema):
+            unbounded.append(where)
+        if kind == "string" and not {"maxLength", "enum", "pattern", "format"} & set(schema):
+            unbounded.append(where)
+    assert unbounded == [], unbounded
+
+
+def test_a_cursor_is_documented_as_the_opaque_next(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    cursors = [p for _, _, op in _operations(spec) for p in op.get("parameters", []) if p["name"] == "cursor"]
+    assert len(cursors) >= 10
+    assert all(p["schema"]["pattern"] == "^[A-Za-z0-9_-]{0,500}$" and "opaque" in p["description"] for p in cursors)
+    assert not [p for _, _, op in _operations(spec) for p in op.get("parameters", [])
+                if p["in"] == "query" and p["schema"].get("nullable")]  # a query string cannot send null
+
+
+def test_the_document_says_how_times_and_types_are_read(client):
+    description = " ".join(client.get("/api/v1/openapi.json").get_json()["info"]["description"].split())
+    assert "site's wall-clock" in description and "site's midnight" in description and "415" in description

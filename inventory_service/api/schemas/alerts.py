@@ -5,12 +5,12 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from ...domain.alert_kinds import ALERT_KINDS
-from .common import Strict, page_of
+from .common import Cursor, Date, DateTime, Limit, RowId, Strict, page_of
 
 
 class AckRecord(Strict):
     acknowledged_by = fields.String(required=True)
-    acknowledged_at = fields.DateTime(required=True)
+    acknowledged_at = DateTime(required=True)
     reason = fields.String(required=True)
     source = fields.String(required=True)
 
@@ -24,9 +24,9 @@ class AlertOut(Strict):
     key = fields.String(required=True)
     status = fields.String(required=True, validate=validate.OneOf(["open", "acknowledged", "resolved"]))
     details = fields.Dict(required=True)
-    opened_at = fields.DateTime(required=True)
-    resolved_at = fields.DateTime(allow_none=True)
-    acknowledged_at = fields.DateTime(allow_none=True)
+    opened_at = DateTime(required=True)
+    resolved_at = DateTime(allow_none=True)
+    acknowledged_at = DateTime(allow_none=True)
     acknowledged_by = fields.String(allow_none=True)
     ack_reason = fields.String(allow_none=True)
     unrouted = fields.Boolean(required=True, metadata={
@@ -44,8 +44,8 @@ class AlertQuery(Strict):
     kind = fields.String(load_default=None, validate=validate.OneOf(ALERT_KINDS))
     unrouted = fields.Boolean(load_default=None, metadata={
         "description": "true: only alerts no routing rule matched (nobody was told)"})
-    limit = fields.Integer(load_default=None, validate=validate.Range(min=1, max=500))
-    cursor = fields.String(load_default=None)
+    limit = fields.Integer(load_default=None, validate=Limit)
+    cursor = Cursor()
 
 
 class AckIn(Strict):
@@ -53,7 +53,7 @@ class AckIn(Strict):
 
 
 class RecallIn(Strict):
-    item_id = fields.Integer(load_default=None)
+    item_id = fields.Integer(load_default=None, validate=RowId)
     gtin = fields.String(load_default=None, validate=validate.Length(min=8, max=14))
     lot_numbers = fields.List(fields.String(validate=validate.Length(min=1, max=64)), required=True,
                               validate=validate.Length(min=1))
@@ -62,25 +62,25 @@ class RecallIn(Strict):
 
 
 class OnHand(Strict):
-    location_id = fields.Integer(required=True)
+    location_id = fields.Integer(required=True, validate=RowId)
     location_code = fields.String(required=True)
     quantity = fields.Integer(required=True)
 
 
 class Consumed(Strict):
-    movement_id = fields.Integer(required=True)
+    movement_id = fields.Integer(required=True, validate=RowId)
     quantity = fields.Integer(required=True)
-    occurred_at = fields.DateTime(required=True)
-    location_id = fields.Integer(required=True)
+    occurred_at = DateTime(required=True)
+    location_id = fields.Integer(required=True, validate=RowId)
     location_code = fields.String(required=True)
     actor = fields.String(required=True)
     source = fields.String(required=True)
 
 
 class RecallLotOut(Strict):
-    lot_id = fields.Integer(required=True)
+    lot_id = fields.Integer(required=True, validate=RowId)
     lot_number = fields.String(required=True)
-    expiry = fields.Date(required=True)
+    expiry = Date(required=True)
     status = fields.String(required=True)
     on_hand = fields.List(fields.Nested(OnHand), required=True)
     quantity_on_hand = fields.Integer(required=True)
@@ -90,11 +90,11 @@ class RecallLotOut(Strict):
 
 class RecallOut(Strict):
     id = fields.Integer(required=True)
-    item_id = fields.Integer(required=True)
+    item_id = fields.Integer(required=True, validate=RowId)
     reason = fields.String(required=True)
     reference = fields.String(allow_none=True)
     created_by = fields.String(required=True)
-    created_at = fields.DateTime(required=True)
+    created_at = DateTime(required=True)
     lot_numbers = fields.List(fields.String(), required=True)
     unmatched_lot_numbers = fields.List(fields.String(), required=True)
     lots = fields.List(fields.Nested(RecallLotOut), required=True)

@@ -6,7 +6,7 @@ from marshmallow import fields, validate
 
 from ...services.auth import ROLES
 from ...services.catalog import LOCATION_KINDS, STORAGE_KINDS
-from .common import Strict, Text, page_of
+from .common import Cursor, DateTime, Limit, Strict, Text, page_of
 
 
 class ItemIn(Strict):
@@ -27,13 +27,13 @@ class ItemOut(Strict):
     storage = fields.String(required=True)
     gtins = fields.List(fields.String(), required=True)
     hibc_codes = fields.List(fields.String(), required=True)
-    created_at = fields.DateTime(required=True)
+    created_at = DateTime(required=True)
 
 
 class ItemQuery(Strict):
-    limit = fields.Integer(load_default=None, validate=validate.Range(min=1, max=500))
-    cursor = fields.String(load_default=None)
-    gtin = fields.String(load_default=None)
+    limit = fields.Integer(load_default=None, validate=Limit)
+    cursor = Cursor()
+    gtin = fields.String(load_default=None, validate=validate.Length(max=14))
 
 
 ItemPage = page_of(ItemOut, "ItemPage")
@@ -50,7 +50,7 @@ class LocationOut(Strict):
     code = fields.String(required=True)
     name = fields.String(required=True)
     kind = fields.String(required=True)
-    created_at = fields.DateTime(required=True)
+    created_at = DateTime(required=True)
 
 
 LocationPage = page_of(LocationOut, "LocationPage")
@@ -66,8 +66,8 @@ class TokenOut(Strict):
     name = fields.String(required=True)
     role = fields.String(required=True)
     prefix = fields.String(required=True)
-    created_at = fields.DateTime(required=True)
-    revoked_at = fields.DateTime(allow_none=True)
+    created_at = DateTime(required=True)
+    revoked_at = DateTime(allow_none=True)
     token = fields.String(metadata={"description": "only in the answer to create; never shown again"})
 
 

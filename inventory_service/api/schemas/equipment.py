@@ -7,7 +7,7 @@ from datetime import date
 from marshmallow import fields, validate
 
 from ...services.equipment import KINDS, STATUSES
-from .common import Strict
+from .common import INT64_MAX, Date, DateTime, RowId, Strict
 
 ID = validate.Regexp(r"^[A-Za-z0-9._-]{1,64}$")
 #: Bounds that keep date arithmetic in range: at most 3,660 days, weeks or months between tasks, a due
@@ -21,15 +21,15 @@ class EquipmentIn(Strict):
     id = fields.String(required=True, validate=ID, metadata={"description": "also its MQTT device id"})
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    make = fields.String(load_default=None)
-    model = fields.String(load_default=None)
-    serial = fields.String(load_default=None)
-    location_id = fields.Integer(load_default=None)
-    storage_unit_id = fields.Integer(load_default=None)
-    sensor_id = fields.String(load_default=None)
-    calibration_certificate = fields.String(load_default=None)
-    calibration_expires = fields.Date(load_default=None)
-    cycles = fields.Integer(load_default=None, validate=validate.Range(min=0),
+    make = fields.String(load_default=None, validate=validate.Length(max=100))
+    model = fields.String(load_default=None, validate=validate.Length(max=100))
+    serial = fields.String(load_default=None, validate=validate.Length(max=100))
+    location_id = fields.Integer(load_default=None, validate=RowId)
+    storage_unit_id = fields.Integer(load_default=None, validate=RowId)
+    sensor_id = fields.String(load_default=None, validate=ID)
+    calibration_certificate = fields.String(load_default=None, validate=validate.Length(max=100))
+    calibration_expires = Date(load_default=None)
+    cycles = fields.Integer(load_default=None, validate=validate.Range(min=0, max=INT64_MAX),
                             metadata={"description": "the lifetime cycle counter now (usage plans count from it)"})
 
 
@@ -44,10 +44,10 @@ class EquipmentOut(Strict):
     storage_unit_id = fields.Integer(allow_none=True)
     sensor_id = fields.String(allow_none=True)
     calibration_certificate = fields.String(allow_none=True)
-    calibration_expires = fields.Date(allow_none=True)
+    calibration_expires = Date(allow_none=True)
     status = fields.String(required=True)
     cycles = fields.Integer(allow_none=True)
-    created_at = fields.DateTime(required=True)
+    created_at = DateTime(required=True)
     history = fields.List(fields.Dict())
 
 
@@ -68,13 +68,13 @@ class ChecklistItem(Strict):
 
 
 class PlanIn(Strict):
-    equipment_id = fields.String(required=True)
+    equipment_id = fields.String(required=True, validate=ID)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     every = fields.Integer(load_default=None, validate=EVERY)
     unit = fields.String(load_default="days", validate=validate.OneOf(["days", "weeks", "months"]))
     anchor = fields.String(load_default="scheduled", validate=validate.OneOf(["scheduled", "completed"]))
     every_cycles = fields.Integer(load_default=None, validate=EVERY_CYCLES)
-    first_due = fields.Date(load_default=None, validate=DUE)
+    first_due = Date(load_default=None, validate=DUE)
     checklist = fields.List(fields.Nested(ChecklistItem), load_default=list)
     critical = fields.Boolean(load_default=False)
     out_of_service_when_overdue = fields.Boolean(load_default=False)
@@ -91,7 +91,7 @@ class PlanPatch(Strict):
     checklist = fields.List(fields.Nested(ChecklistItem))
     critical = fields.Boolean()
     out_of_service_when_overdue = fields.Boolean()
-    next_due_date = fields.Date(allow_none=True, validate=DUE, metadata={
+    next_due_date = Date(allow_none=True, validate=DUE, metadata={
         "description": "when omitted and every/unit/anchor change: recomputed from the last completed ticket "
                        "(without one the stored date stays)"})
     active = fields.Boolean()
@@ -110,7 +110,7 @@ class PlanOut(Strict):
     critical = fields.Boolean(required=True)
     out_of_service_when_overdue = fields.Boolean(required=True)
     kind = fields.String(required=True)
-    next_due_date = fields.Date(allow_none=True)
+    next_due_date = Date(allow_none=True)
     next_due_cycle = fields.Integer(allow_none=True)
     active = fields.Boolean(required=True)
 
@@ -127,15 +127,15 @@ class TicketOut(Strict):
     kind = fields.String(required=True)
     title = fields.String(required=True)
     status = fields.String(required=True)
-    due_date = fields.Date(allow_none=True)
+    due_date = Date(allow_none=True)
     due_cycle = fields.Integer(allow_none=True)
     checklist = fields.List(fields.Dict(), required=True)
     results = fields.List(fields.Dict(), required=True)
     passed = fields.Boolean(allow_none=True)
     notes = fields.String(allow_none=True)
-    opened_at = fields.DateTime(required=True)
-    started_at = fields.DateTime(allow_none=True)
-    closed_at = fields.DateTime(allow_none=True)
+    opened_at = DateTime(required=True)
+    started_at = DateTime(allow_none=True)
+    closed_at = DateTime(allow_none=True)
     closed_by = fields.String(allow_none=True)
 
 
@@ -145,7 +145,7 @@ class TicketList(Strict):
 
 
 class TicketQuery(Strict):
-    equipment_id = fields.String(load_default=None)
+    equipment_id = fields.String(load_default=None, validate=validate.Length(max=64))
     status = fields.String(load_default=None, validate=validate.OneOf(["open", "in_progress", "done", "cancelled"]))
 
 
@@ -170,13 +170,13 @@ class CycleOut(Strict):
     id = fields.Integer(required=True)
     equipment_id = fields.String(required=True)
     seq = fields.Integer(required=True)
-    ts = fields.DateTime(required=True)
+    ts = DateTime(required=True)
     cycle = fields.Integer(required=True)
     program = fields.String(required=True)
     result = fields.String(required=True)
     max_temp_c = fields.Float(required=True)
     hold_min = fields.Float(required=True)
-    received_at = fields.DateTime(required=True)
+    received_at = DateTime(required=True)
 
 
 class CycleList(Strict):
@@ -185,6 +185,6 @@ class CycleList(Strict):
 
 
 class CycleQuery(Strict):
-    from_ = fields.DateTime(load_default=None, data_key="from")
-    to = fields.DateTime(load_default=None)
+    from_ = DateTime(load_default=None, data_key="from")
+    to = DateTime(load_default=None)
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))

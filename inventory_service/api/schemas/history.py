@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from ...services.history import ENTITIES
-from .common import Strict, page_of
+from .common import DateTime, Strict, page_of
 
 
 class ChangeOut(Strict):
@@ -16,7 +16,7 @@ class ChangeOut(Strict):
     old = fields.Raw(allow_none=True, required=True, metadata={"description": "the value before, as JSON"})
     new = fields.Raw(allow_none=True, required=True, metadata={"description": "the value after, as JSON"})
     changed_by = fields.String(required=True)
-    changed_at = fields.DateTime(required=True)
+    changed_at = DateTime(required=True)
     reason = fields.String(allow_none=True, required=True)
 
 

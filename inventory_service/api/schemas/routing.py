@@ -9,7 +9,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from ...domain import recipients
 from ...domain.alert_kinds import ALERT_KINDS
 from ...services.routing_rules import CHANNELS
-from .common import RowId, Strict, page_of
+from .common import DateTime, Minutes, RowId, Strict, page_of
 
 SEVERITY = validate.OneOf(["info", "warning", "critical"])
 KIND = validate.OneOf(ALERT_KINDS, error="{input!r} is not a kind of alert the service raises; kinds: {choices}")
@@ -54,8 +54,8 @@ class RuleIn(_Addressed):
     location_id = fields.Integer(load_default=None, validate=RowId)
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     recipients = _addresses(RECIPIENTS, load_default=list)
-    renotify_min = fields.Integer(load_default=None, validate=validate.Range(min=1))
-    escalate_after_min = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    renotify_min = fields.Integer(load_default=None, validate=Minutes)
+    escalate_after_min = fields.Integer(load_default=None, validate=Minutes)
     escalate_to = _addresses("valid for the rule's channel, like recipients", load_default=list)
 
 
@@ -68,8 +68,8 @@ class RulePatch(_Addressed):
     location_id = fields.Integer(allow_none=True, validate=RowId)
     channel = fields.String(validate=validate.OneOf(CHANNELS))
     recipients = _addresses(RECIPIENTS)
-    renotify_min = fields.Integer(allow_none=True, validate=validate.Range(min=1))
-    escalate_after_min = fields.Integer(allow_none=True, validate=validate.Range(min=1))
+    renotify_min = fields.Integer(allow_none=True, validate=Minutes)
+    escalate_after_min = fields.Integer(allow_none=True, validate=Minutes)
     escalate_to = _addresses("valid for the rule's channel, like recipients")
     reason = fields.String(validate=validate.Length(min=1, max=1000), metadata={"description": "kept in the history"})
 
@@ -113,7 +113,7 @@ class UnroutedOut(Strict):
     severity = fields.String(required=True)
     subject = fields.String(required=True)
     status = fields.String(required=True)
-    opened_at = fields.DateTime(required=True)
+    opened_at = DateTime(required=True)
 
 
 UnroutedPage = page_of(UnroutedOut, "UnroutedPage")
@@ -121,7 +121,7 @@ UnroutedPage = page_of(UnroutedOut, "UnroutedPage")
 
 class DeliveryOut(Strict):
     id = fields.Integer(required=True)
-    alert_id = fields.Integer(required=True)
+    alert_id = fields.Integer(required=True, validate=RowId)
     rule_id = fields.Integer(allow_none=True)
     channel = fields.String(required=True)
     recipient = fields.String(required=True)
@@ -129,11 +129,11 @@ class DeliveryOut(Strict):
     state = fields.String(required=True, metadata={
         "description": "pending, sent, failed; `rerouted`: the unrouted marker of an alert a rule matched later"})
     attempts = fields.Integer(required=True)
-    next_attempt_at = fields.DateTime(required=True)
+    next_attempt_at = DateTime(required=True)
     last_error = fields.String(allow_none=True)
     log = fields.List(fields.Dict(), required=True)
-    created_at = fields.DateTime(required=True)
-    sent_at = fields.DateTime(allow_none=True)
+    created_at = DateTime(required=True)
+    sent_at = DateTime(allow_none=True)
 
 
 class DeliveryList(Strict):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from ...domain.station import Mode
-from .common import Strict, page_of
+from .common import INT32_MAX, Cursor, Date, DateTime, Limit, RowId, Strict, page_of
 
 MODES = [m.value for m in Mode]
 OUTCOMES = ["applied", "command", "rejected", "pending"]
@@ -24,11 +24,11 @@ class ScannerOut(Strict):
     pending_quantity = fields.Integer(allow_none=True)
     target_location = fields.String(allow_none=True)
     count_open = fields.Boolean(required=True)
-    updated_at = fields.DateTime(required=True)
+    updated_at = DateTime(required=True)
     port_state = fields.String(required=True, metadata={
         "description": "unknown, open, disconnected, stopped, or misconfigured (its reader is not started)"})
     port_detail = fields.String(allow_none=True)
-    port_changed_at = fields.DateTime(allow_none=True)
+    port_changed_at = DateTime(allow_none=True)
     config_error = fields.String(allow_none=True, metadata={
         "description": "why the station's definition in INVENTORY_SCANNERS could not be used at the last start "
                        "(port_state misconfigured); null when it could"})
@@ -40,24 +40,24 @@ class ScannerList(Strict):
 
 
 class ScannerPatch(Strict):
-    location_id = fields.Integer(load_default=None)
+    location_id = fields.Integer(load_default=None, validate=RowId)
     mode = fields.String(load_default=None, validate=validate.OneOf(MODES))
 
 
 class ScanOut(Strict):
     id = fields.Integer(required=True)
     scanner_id = fields.String(required=True)
-    received_at = fields.DateTime(required=True)
+    received_at = DateTime(required=True)
     raw = fields.String(required=True, metadata={"description": "the frame, escaped: \\x1d is GS"})
     kind = fields.String(required=True)
     symbology = fields.String(allow_none=True)
     gtin = fields.String(allow_none=True)
     hibc_code = fields.String(allow_none=True)
     lot_number = fields.String(allow_none=True)
-    expiry = fields.Date(allow_none=True)
+    expiry = Date(allow_none=True)
     quantity = fields.Integer(allow_none=True)
     mode = fields.String(required=True)
-    location_id = fields.Integer(required=True)
+    location_id = fields.Integer(required=True, validate=RowId)
     target_location = fields.String(allow_none=True)
     outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
     reason = fields.String(allow_none=True)
@@ -66,7 +66,7 @@ class ScanOut(Strict):
     movement_ids = fields.List(fields.Integer(), required=True)
     item_id = fields.Integer(allow_none=True)
     lot_id = fields.Integer(allow_none=True)
-    resolved_at = fields.DateTime(allow_none=True)
+    resolved_at = DateTime(allow_none=True)
     resolved_by = fields.String(allow_none=True)
     rereads = fields.Integer(required=True, metadata={"description": "suppressed presentation re-reads of this frame"})
     parsed = fields.Dict(required=True)
@@ -76,16 +76,17 @@ ScanPage = page_of(ScanOut, "ScanPage")
 
 
 class ScanQuery(Strict):
-    scanner_id = fields.String(load_default=None)
+    scanner_id = fields.String(load_default=None, validate=validate.Length(max=64))
     outcome = fields.String(load_default=None, validate=validate.OneOf(OUTCOMES))
-    reason = fields.String(load_default=None)
-    after_id = fields.Integer(load_default=None, metadata={"description": "only scans after this id, oldest first"})
-    limit = fields.Integer(load_default=None, validate=validate.Range(min=1, max=500))
-    cursor = fields.String(load_default=None)
+    reason = fields.String(load_default=None, validate=validate.Length(max=64))
+    after_id = fields.Integer(load_default=None, validate=validate.Range(min=0, max=INT32_MAX),
+                              metadata={"description": "only scans after this id, oldest first"})
+    limit = fields.Integer(load_default=None, validate=Limit)
+    cursor = Cursor()
 
 
 class ResolveIn(Strict):
-    item_id = fields.Integer(required=True)
+    item_id = fields.Integer(required=True, validate=RowId)
 
 
 class ParseIn(Strict):
@@ -115,6 +116,7 @@ class ParseOut(Strict):
 
 
 class EventsQuery(Strict):
-    after = fields.Integer(load_default=None, metadata={"description": "resume after this scan id"})
+    after = fields.Integer(load_default=None, validate=validate.Range(min=0, max=INT32_MAX),
+                           metadata={"description": "resume after this scan id"})
     timeout = fields.Float(load_default=300.0, validate=validate.Range(min=0.1, max=3600),
                            metadata={"description": "seconds before the stream ends (EventSource reconnects)"})

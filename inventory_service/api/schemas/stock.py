@@ -5,70 +5,75 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from ...domain.lots import LotStatus
-from .common import NonNegative, Positive, Strict, page_of
+from .common import MAX_QUANTITY, Cursor, Date, DateTime, Days, Limit, Quantity, RowId, Strict, page_of
 
 STATUSES = [s.value for s in LotStatus]
 Reason = validate.Length(min=1, max=500)
+Reference = validate.Length(max=100)
+#: A counted balance, a par level: zero up to what one movement may move.
+Counted = validate.Range(min=0, max=MAX_QUANTITY)
+#: A signed correction (0 is refused by the service: `bad_quantity`).
+Signed = validate.Range(min=-MAX_QUANTITY, max=MAX_QUANTITY)
 
 
 class ReceiveIn(Strict):
-    item_id = fields.Integer(required=True)
-    location_id = fields.Integer(required=True)
+    item_id = fields.Integer(required=True, validate=RowId)
+    location_id = fields.Integer(required=True, validate=RowId)
     lot_number = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    expiry = fields.Date(required=True)
-    quantity = fields.Integer(required=True, validate=Positive)
-    reference = fields.String(load_default=None, validate=validate.Length(max=100))
+    expiry = Date(required=True)
+    quantity = fields.Integer(required=True, validate=Quantity)
+    reference = fields.String(load_default=None, validate=Reference)
     quarantine = fields.Boolean(load_default=False, metadata={
         "description": "manager only: receive an expired lot into quarantine (e.g. for return); needs `reason`"})
     reason = fields.String(load_default=None, validate=Reason)
 
 
 class ConsumeIn(Strict):
-    item_id = fields.Integer(required=True)
-    location_id = fields.Integer(required=True)
-    quantity = fields.Integer(required=True, validate=Positive)
-    lot_id = fields.Integer(load_default=None, allow_none=True)
+    item_id = fields.Integer(required=True, validate=RowId)
+    location_id = fields.Integer(required=True, validate=RowId)
+    quantity = fields.Integer(required=True, validate=Quantity)
+    lot_id = fields.Integer(load_default=None, allow_none=True, validate=RowId)
     reason = fields.String(load_default=None, validate=Reason)
-    reference = fields.String(load_default=None, validate=validate.Length(max=100))
+    reference = fields.String(load_default=None, validate=Reference)
 
 
 class TransferIn(ConsumeIn):
-    to_location_id = fields.Integer(required=True)
+    to_location_id = fields.Integer(required=True, validate=RowId)
 
 
 class AdjustIn(Strict):
-    item_id = fields.Integer(required=True)
-    location_id = fields.Integer(required=True)
-    lot_id = fields.Integer(required=True)
-    quantity = fields.Integer(required=True, metadata={"description": "signed change"})
+    item_id = fields.Integer(required=True, validate=RowId)
+    location_id = fields.Integer(required=True, validate=RowId)
+    lot_id = fields.Integer(required=True, validate=RowId)
+    quantity = fields.Integer(required=True, validate=Signed, metadata={"description": "signed change"})
     reason = fields.String(required=True, validate=Reason)
 
 
 class CountIn(Strict):
-    item_id = fields.Integer(required=True)
-    location_id = fields.Integer(required=True)
-    lot_id = fields.Integer(required=True)
-    counted_quantity = fields.Integer(required=True, validate=NonNegative)
+    item_id = fields.Integer(required=True, validate=RowId)
+    location_id = fields.Integer(required=True, validate=RowId)
+    lot_id = fields.Integer(required=True, validate=RowId)
+    counted_quantity = fields.Integer(required=True, validate=Counted)
     reason = fields.String(load_default=None, validate=Reason)
 
 
 class DisposeIn(Strict):
-    item_id = fields.Integer(required=True)
-    location_id = fields.Integer(required=True)
-    lot_id = fields.Integer(required=True)
-    quantity = fields.Integer(required=True, validate=Positive)
+    item_id = fields.Integer(required=True, validate=RowId)
+    location_id = fields.Integer(required=True, validate=RowId)
+    lot_id = fields.Integer(required=True, validate=RowId)
+    quantity = fields.Integer(required=True, validate=Quantity)
     reason = fields.String(required=True, validate=Reason)
 
 
 class MovementOut(Strict):
     id = fields.Integer(required=True)
     kind = fields.String(required=True)
-    item_id = fields.Integer(required=True)
-    lot_id = fields.Integer(required=True)
-    location_id = fields.Integer(required=True)
+    item_id = fields.Integer(required=True, validate=RowId)
+    lot_id = fields.Integer(required=True, validate=RowId)
+    location_id = fields.Integer(required=True, validate=RowId)
     quantity = fields.Integer(required=True)
     balance_after = fields.Integer(required=True)
-    occurred_at = fields.DateTime(required=True)
+    occurred_at = DateTime(required=True)
     actor = fields.String(required=True)
     source = fields.String(required=True)
     reason = fields.String(allow_none=True)
@@ -78,14 +83,14 @@ class MovementOut(Strict):
 
 class LotOut(Strict):
     id = fields.Integer(required=True)
-    item_id = fields.Integer(required=True)
+    item_id = fields.Integer(required=True, validate=RowId)
     lot_number = fields.String(required=True)
-    expiry = fields.Date(required=True)
+    expiry = Date(required=True)
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
     status_reason = fields.String(allow_none=True)
     held_at = fields.List(fields.Integer(), metadata={
         "description": "locations where this lot's stock is on hold after an excursion (elsewhere it is not)"})
-    created_at = fields.DateTime(required=True)
+    created_at = DateTime(required=True)
 
 
 class Movements(Strict):
@@ -109,20 +114,20 @@ class CountOut(Movements):
 
 
 class StockQuery(Strict):
-    item_id = fields.Integer(load_default=None)
-    location_id = fields.Integer(load_default=None)
+    item_id = fields.Integer(load_default=None, validate=RowId)
+    location_id = fields.Integer(load_default=None, validate=RowId)
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
-    limit = fields.Integer(load_default=None, validate=validate.Range(min=1, max=500))
-    cursor = fields.String(load_default=None)
+    limit = fields.Integer(load_default=None, validate=Limit)
+    cursor = Cursor()
 
 
 class StockRow(Strict):
-    item_id = fields.Integer(required=True)
+    item_id = fields.Integer(required=True, validate=RowId)
     item_name = fields.String(required=True)
-    lot_id = fields.Integer(required=True)
+    lot_id = fields.Integer(required=True, validate=RowId)
     lot_number = fields.String(required=True)
-    expiry = fields.Date(required=True)
-    location_id = fields.Integer(required=True)
+    expiry = Date(required=True)
+    location_id = fields.Integer(required=True, validate=RowId)
     location_code = fields.String(required=True)
     quantity = fields.Integer(required=True)
     status = fields.String(required=True, validate=validate.OneOf(STATUSES),
@@ -133,22 +138,22 @@ StockPage = page_of(StockRow, "StockPage")
 
 
 class LotQuery(Strict):
-    expiring_within_days = fields.Integer(load_default=None, validate=NonNegative)
+    expiring_within_days = fields.Integer(load_default=None, validate=Days)
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
-    item_id = fields.Integer(load_default=None)
-    limit = fields.Integer(load_default=None, validate=validate.Range(min=1, max=500))
-    cursor = fields.String(load_default=None)
+    item_id = fields.Integer(load_default=None, validate=RowId)
+    limit = fields.Integer(load_default=None, validate=Limit)
+    cursor = Cursor()
 
 
 LotPage = page_of(LotOut, "LotPage")
 
 
 class ParLevelIn(Strict):
-    item_id = fields.Integer(required=True)
-    location_id = fields.Integer(required=True)
-    reorder_point = fields.Integer(required=True, validate=NonNegative)
-    order_up_to = fields.Integer(required=True, validate=NonNegative)
-    lead_time_days = fields.Integer(load_default=0, validate=NonNegative)
+    item_id = fields.Integer(required=True, validate=RowId)
+    location_id = fields.Integer(required=True, validate=RowId)
+    reorder_point = fields.Integer(required=True, validate=Counted)
+    order_up_to = fields.Integer(required=True, validate=Counted)
+    lead_time_days = fields.Integer(load_default=0, validate=Days)
 
 
 class ParLevelOut(ParLevelIn):
@@ -156,8 +161,8 @@ class ParLevelOut(ParLevelIn):
 
 
 class ParLevelQuery(Strict):
-    item_id = fields.Integer(load_default=None)
-    location_id = fields.Integer(load_default=None)
+    item_id = fields.Integer(load_default=None, validate=RowId)
+    location_id = fields.Integer(load_default=None, validate=RowId)
 
 
 class ParLevelList(Strict):
@@ -166,15 +171,15 @@ class ParLevelList(Strict):
 
 
 class SuggestionQuery(Strict):
-    location_id = fields.Integer(load_default=None)
+    location_id = fields.Integer(load_default=None, validate=RowId)
 
 
 class Suggestion(Strict):
     par_level_id = fields.Integer(required=True)
-    item_id = fields.Integer(required=True)
+    item_id = fields.Integer(required=True, validate=RowId)
     item_name = fields.String(required=True)
     unit = fields.String(required=True)
-    location_id = fields.Integer(required=True)
+    location_id = fields.Integer(required=True, validate=RowId)
     location_code = fields.String(required=True)
     reorder_point = fields.Integer(required=True)
     order_up_to = fields.Integer(required=True)
@@ -192,13 +197,13 @@ class SuggestionList(Strict):
 
 
 class MovementQuery(Strict):
-    item_id = fields.Integer(load_default=None)
-    location_id = fields.Integer(load_default=None)
-    lot_id = fields.Integer(load_default=None)
+    item_id = fields.Integer(load_default=None, validate=RowId)
+    location_id = fields.Integer(load_default=None, validate=RowId)
+    lot_id = fields.Integer(load_default=None, validate=RowId)
     kind = fields.String(load_default=None,
                          validate=validate.OneOf(["receive", "consume", "transfer", "adjust", "count", "dispose"]))
-    limit = fields.Integer(load_default=None, validate=validate.Range(min=1, max=500))
-    cursor = fields.String(load_default=None)
+    limit = fields.Integer(load_default=None, validate=Limit)
+    cursor = Cursor()
 
 
 MovementPage = page_of(MovementOut, "MovementPage")

@@ -40,3 +40,25 @@ def test_metrics_are_served_on_the_api_port_unless_set_off_or_to_a_bind_of_their
     for bad in ("9464", "on", "host:port", "127.0.0.1:99999"):
         with pytest.raises(ConfigError, match="INVENTORY_METRICS"):
             Settings.from_env({"INVENTORY_METRICS": bad})
+
+
+def test_request_limits_default_and_are_read():
+    s = Settings.from_env({})
+    assert (s.max_body_bytes, s.http_timeout_s) == (16 * 1024 * 1024, 60.0)
+    s = Settings.from_env({"INVENTORY_MAX_BODY_BYTES": "65536", "INVENTORY_HTTP_TIMEOUT_S": "30"})
+    assert (s.max_body_bytes, s.http_timeout_s) == (65536, 30.0)
+
+
+@pytest.mark.parametrize(("name", "value"), [("INVENTORY_MAX_BODY_BYTES", "16M"), ("INVENTORY_MAX_BODY_BYTES", "10"),
+                                             ("INVENTORY_HTTP_TIMEOUT_S", "soon"), ("INVENTORY_HTTP_TIMEOUT_S", "5")])
+def test_bad_request_limits_are_a_clear_error(name: str, value: str):
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env({name: value})
+
+
+def test_waitress_gets_the_limits():
+    from inventory_service.cli import waitress_options
+
+    settings = Settings.from_env({"INVENTORY_MAX_BODY_BYTES": "65536", "INVENTORY_HTTP_TIMEOUT_S": "40"})
+    options = waitress_options(settings)
+    assert options == {"channel_timeout": 40.0, "cleanup_interval": 10.0, "max_request_body_size": 65536 + 64 * 1024}
