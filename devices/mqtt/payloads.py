@@ -22,7 +22,10 @@ MAX_BATCH = 10_000  # a logger's buffer (DDL requirement: at least 4,000 reading
 TEMP_LIMITS = (-150.0, 150.0)  # beyond any vaccine store: a sensor fault, not a temperature
 KNOWN_FIELDS = frozenset({"seq", "ts", "temp_c", "battery_pct", "door_open"})
 _TEMP_LO, _TEMP_HI = TEMP_LIMITS
-_SEQ_END = 2**63
+_SEQ_END = 2**63  # seq and cycle are stored as signed 64-bit integers
+# Control characters, and lone surrogates (a JSON "\ud800" escape decodes to one): no database column
+# takes a NUL (PostgreSQL) or a surrogate (not UTF-8), so a text field holding them is refused here.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class PayloadError(ValueError):
@@ -198,11 +201,11 @@ def parse_cycle_payload(topic: str, payload: bytes, *, now: datetime,
         raise PayloadError(f"fields: missing {sorted(missing)}, unknown {sorted(extra)}")
     reading = _one(device_id, {"seq": data["seq"], "ts": data["ts"], "temp_c": 0.0}, None)
     cycle = data["cycle"]
-    if isinstance(cycle, bool) or not isinstance(cycle, int) or cycle < 0:
-        raise PayloadError(f"cycle must be a non-negative integer, got {cycle!r}")
+    if isinstance(cycle, bool) or not isinstance(cycle, int) or not 0 <= cycle < _SEQ_END:
+        raise PayloadError(f"cycle must be a non-negative integer below 2**63, got {cycle!r}")
     program = data["program"]
-    if not isinstance(program, str) or not 1 <= len(program) <= 64:
-        raise PayloadError("program must be a string of 1-64 characters")
+    if not isinstance(program, str) or not 1 <= len(program) <= 64 or _CONTROL.search(program):
+        raise PayloadError("program must be a string of 1-64 characters, without control characters")
     if data["result"] not in ("pass", "fail"):
         raise PayloadError(f"result must be pass or fail, got {data['result']!r}")
     if reading.ts - now > max_future:

@@ -240,11 +240,17 @@ def set_status(uow: UnitOfWork, ctx: Context, sensor_id: str, status: str) -> No
     sensor.status, sensor.status_at = status, ctx.now
 
 
+def _storable(text: str) -> str:
+    """`text` as every database takes it: NUL (PostgreSQL text cannot hold it) and lone surrogates
+    (a reason may quote a JSON field name such as "\\ud800", which is not UTF-8) as escapes."""
+    return text.encode("utf-8", errors="backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+
+
 def reject(uow: UnitOfWork, ctx: Context, *, source: str, topic: str, payload: bytes, reason: str) -> RejectedInput:
     """Keep a payload that failed validation, truncated and escaped, with its reason."""
     text = payload[:PAYLOAD_KEEP].decode("utf-8", errors="backslashreplace").replace("\x00", "\\x00")
-    reason = reason[:2000].replace("\x00", "\\x00")  # PostgreSQL text cannot hold NUL
-    row = RejectedInput(source=source, topic=topic[:300], payload=text, reason=reason, received_at=ctx.now)
+    row = RejectedInput(source=source, topic=topic[:300], payload=text, reason=_storable(reason[:2000]),
+                        received_at=ctx.now)
     uow.session.add(row)
     uow.session.flush()
     return row

@@ -59,6 +59,7 @@ from inventory_service.ingest.broker import BrokerAddress
 from inventory_service.services import catalog, stock, storage_units
 from inventory_service.services.context import Context
 from tests.support.services import free_port
+from tests.support.wait import wait_for
 
 pytestmark = [pytest.mark.mqtt, pytest.mark.slow, pytest.mark.timeout(180)]
 
@@ -108,15 +109,6 @@ class Http:
 
     def post(self, path: str, body: Any) -> Any:
         return self.call("POST", path, body, expect=201)
-
-
-def wait_for(check: Callable[[], bool], timeout: float, what: str, interval: float = 0.1) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
 def healthy(base: str) -> bool:
@@ -264,12 +256,12 @@ def test_a_door_left_open_45_minutes_raises_one_alarm_and_holds_exactly_that_fri
         with log_path.open("wb") as out:
             proc = subprocess.Popen([*CLI, "run"], env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
-            wait_for(lambda: healthy(base) or proc.poll() is not None, 30, "the service to answer")
+            wait_for(lambda: healthy(base) or proc.poll() is not None, 30, "the service to answer", 0.1)
             assert proc.poll() is None, f"the service exited: {log_path.read_text()}"
             wait_for_retained(mqtt_url, f"inventory/ingest/{instance}/status", b"online")
             # The start-up no-data sweep has run (with no sensor assigned yet); the next is a minute away.
             wait_for(lambda: "job no_data_check: " in log_path.read_text(errors="replace"), 30,
-                     "the start-up no-data sweep")
+                     "the start-up no-data sweep", 0.1)
 
             # What the API says about the setup, and the stockroom lot received through it.
             units = {u["name"]: u for u in api.get("/api/v1/storage-units")["items"]}
@@ -311,7 +303,7 @@ def test_a_door_left_open_45_minutes_raises_one_alarm_and_holds_exactly_that_fri
                     and (after is None or found[s].status_at > after)
                     for s in SEEDS)
 
-            wait_for(ingested, 60, "both series to be stored")
+            wait_for(ingested, 60, "both series to be stored", 0.1)
             settled_s = time.monotonic() - launched
 
             # Exactly one alarm in all: high on fridge A, 30 minutes into the excursion, ended with it.
@@ -381,7 +373,7 @@ def test_a_door_left_open_45_minutes_raises_one_alarm_and_holds_exactly_that_fri
                     env=env, capture_output=True, text=True, timeout=60)
                 assert sim.returncode == 0, sim.stderr
                 assert f"{COUNT} readings published in {COUNT} messages" in sim.stdout, sim.stdout
-            wait_for(lambda: ingested(after=resent_after), 60, "the redelivered series to be processed")
+            wait_for(lambda: ingested(after=resent_after), 60, "the redelivered series to be processed", 0.1)
             assert snapshot() == before
             log = log_path.read_text(errors="replace")
             assert " ERROR " not in log and "Traceback" not in log, log

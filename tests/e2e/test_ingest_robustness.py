@@ -45,6 +45,7 @@ from inventory_service.services import storage_units
 from inventory_service.services.context import Context
 from inventory_service.services.readings import PAYLOAD_KEEP
 from tests.support.services import postgres_database
+from tests.support.wait import wait_for
 
 CLI = [sys.executable, "-m", "inventory_service.cli"]
 SITE_TZ = "Europe/Berlin"
@@ -56,15 +57,6 @@ pytestmark = [pytest.mark.mqtt, pytest.mark.slow]
 # --------------------------------------------------------------------------------------------------
 # The database, the ingest process, a publisher, and a watcher of the ingest's status topic
 # --------------------------------------------------------------------------------------------------
-
-
-def wait_for(check: Callable[[], bool], timeout: float, what: str, interval: float = 0.1) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
 @dataclass
@@ -361,7 +353,7 @@ def test_kill_9_five_times_while_20000_readings_stream_in_stores_each_exactly_on
         for k in range(1, 6):
             # Spread over the stream, and each time only once the ingest is busy storing again.
             wait_for(lambda k=k: publisher.published >= k * len(messages) // 6 or not pub_thread.is_alive(),
-                     60, f"the publisher to reach {k}/6")
+                     60, f"the publisher to reach {k}/6", 0.1)
             before = service.count(Reading)
             wait_for(lambda b=before: b < service.count(Reading) or b >= len(expected), 30,
                      "the ingest to store more", 0.02)
@@ -476,7 +468,7 @@ def test_the_same_readings_published_twice_store_nothing_twice_and_alert_once(se
         n = next(sentinels)
         publisher.publish_all([*messages, (topic(f"s{tag}"), json.dumps(reading(n, now, 5.0)).encode())])
         wait_for(lambda: service.count(Reading, Reading.sensor_id == f"s{tag}", Reading.seq == n) == 1, 30,
-                 f"sentinel {n} to be stored")
+                 f"sentinel {n} to be stored", 0.1)
 
     try:
         start_listening(ingest, watcher)
@@ -826,7 +818,7 @@ def test_2000_random_payloads_are_each_stored_or_rejected_with_a_reason_and_inge
         assert ingest.alive(), ingest.log_tail()
         final = (f"f{tag}-final", 1)
         publisher.publish_all([(topic(final[0]), json.dumps(reading(1, datetime.now(UTC), 4.5)).encode())])
-        wait_for(lambda: service.count(Reading, Reading.sensor_id == final[0]) == 1, 30, "the final reading")
+        wait_for(lambda: service.count(Reading, Reading.sensor_id == final[0]) == 1, 30, "the final reading", 0.1)
         assert ingest.alive(), ingest.log_tail()
 
         by_category = Counter(e.category for _, _, e in cases)
@@ -866,7 +858,8 @@ def test_hostile_numbers_and_nesting_are_rejected_by_validation_not_by_the_poiso
         start_listening(ingest, watcher)
         publisher.publish_all([(topic(sensor), p.encode()) for p in hostile.values()])
         ours = RejectedInput.topic == topic(sensor)
-        wait_for(lambda: service.count(RejectedInput, ours) == len(hostile), 90, "every hostile payload to be rejected")
+        wait_for(lambda: service.count(RejectedInput, ours) == len(hostile), 90, "every hostile payload to be rejected",
+                 0.1)
         assert service.count(Reading) == 0
         reasons = dict(service.rows(select(RejectedInput.payload, RejectedInput.reason).where(ours)))
         poison = {name: reasons[rejected_text(p.encode())][:80] for name, p in hostile.items()
@@ -894,7 +887,7 @@ def test_a_backfill_stored_in_parts_leaves_no_no_data_alarm_open(service: Servic
         start_listening(ingest, watcher)
         for part in (items[:13], items[13:25], items[25:]):
             publisher.publish_all([(topic(sensor), json.dumps(part).encode())])
-            wait_for(lambda n=part[-1]["seq"] + 1: service.count(Reading) == n, 30, "the part to be stored")
+            wait_for(lambda n=part[-1]["seq"] + 1: service.count(Reading) == n, 30, "the part to be stored", 0.1)
         open_alarms = service.rows(select(Alarm.kind, Alarm.condition_start).where(
             Alarm.storage_unit_id == unit_id, Alarm.ended_at.is_(None)))
         open_alerts = service.rows(select(Alert.kind, Alert.subject).where(Alert.status == "open"))

@@ -14,6 +14,7 @@ a receiver that comes back 60 s after the failure gets the 5th attempt, 75-100 s
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -30,7 +31,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
 import paho.mqtt.publish as mqtt_publish
@@ -38,6 +39,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.support.services import free_port
+from tests.support.wait import wait_for
 
 pytestmark = [pytest.mark.timeout(240), pytest.mark.mqtt, pytest.mark.slow]
 
@@ -49,8 +51,6 @@ MANAGER = "manager@clinic.test"
 EMAIL_WITHIN_S = 15.0  # the failure's alert reaches the SMTP server within this (job every 5 s)
 WEBHOOK_DOWN_S = 60.0  # the receiver stays down this long after the failure
 WEBHOOK_WAIT_S = 90.0  # then the next retry (<= ~40 s later with 5 s doubling) must reach it within this
-
-T = TypeVar("T")
 
 
 # --- the two receiving ends ----------------------------------------------------------------------------
@@ -163,15 +163,20 @@ def run(command: list[str], env: dict[str, str]) -> str:
 def start_service(env: dict[str, str], base: str, log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
         proc = subprocess.Popen([*CLI, "run"], env=env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and proc.poll() is None:
+
+    def state() -> str:
+        """"up" once the health check answers with MQTT connected, "exited" if the process ended."""
+        if proc.poll() is not None:
+            return "exited"
         try:
             status, health = http("GET", f"{base}/api/v1/health")
-            if status == 200 and health["mqtt"] == "ok":
-                return proc
         except OSError:
-            pass
-        time.sleep(0.1)
+            return ""
+        return "up" if status == 200 and health["mqtt"] == "ok" else ""
+
+    with contextlib.suppress(AssertionError):
+        if wait_for(state, 30, "the service to answer with MQTT connected", 0.1) == "up":
+            return proc
     stop(proc)
     raise AssertionError(f"service did not start: {log.read_text(errors='replace')}")
 
@@ -185,15 +190,9 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=10)
 
 
-def wait_for(check: Callable[[], T], what: str, api: Api, timeout: float, poll: float = 0.2) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        got = check()
-        if got:
-            return got
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"{what}: not within {timeout:g} s; service log:\n{api.log_tail()}")
-        time.sleep(poll)
+def service_log(api: Api) -> Callable[[], str]:
+    """What a failed wait appends: the end of the service's log."""
+    return lambda: f"service log:\n{api.log_tail()}"
 
 
 def autoclave(mqtt_url: str, *args: str, env: dict[str, str]) -> str:
@@ -243,8 +242,8 @@ def test_cycles_open_one_ticket_a_failure_takes_the_autoclave_out_and_the_alert_
         first_50 = ["--cycles", "50", "--start-cycle", "0", "--end", end]
         summary = autoclave(mqtt_url, *first_50, env=env)
         assert "50 cycles published, 0 failed, cycle 1..50, seq 0..49, clean disconnect" in summary
-        wait_for(lambda: api.equipment()["cycles"] == 50, "50 cycles counted", api, timeout=15)
-        [ticket] = wait_for(api.tickets, "the preventive ticket", api, timeout=15)
+        wait_for(lambda: api.equipment()["cycles"] == 50, 15, "50 cycles counted", 0.2, details=service_log(api))
+        [ticket] = wait_for(api.tickets, 15, "the preventive ticket", 0.2, details=service_log(api))
         assert (ticket["kind"], ticket["status"], ticket["due_cycle"], ticket["plan_id"]) == (
             "preventive", "open", 40, plan["id"])
 
@@ -256,8 +255,8 @@ def test_cycles_open_one_ticket_a_failure_takes_the_autoclave_out_and_the_alert_
         failed_at = time.monotonic()
         summary = autoclave(mqtt_url, "--cycles", "1", "--start-cycle", "50", "--fail-at", "51", env=env)
         assert "1 cycle published, 1 failed (51), cycle 51..51, seq 50..50" in summary
-        eq = wait_for(lambda: (e := api.equipment())["status"] == "out_of_service" and e, "out of service", api,
-                      timeout=EMAIL_WITHIN_S)
+        eq = wait_for(lambda: (e := api.equipment())["status"] == "out_of_service" and e, EMAIL_WITHIN_S,
+                      "out of service", 0.2, details=service_log(api))
         assert eq["cycles"] == 51
         last_change = eq["history"][-1]
         assert last_change["status"] == "out_of_service" and last_change["reason"].startswith("cycle 51 (")
@@ -269,7 +268,8 @@ def test_cycles_open_one_ticket_a_failure_takes_the_autoclave_out_and_the_alert_
         assert (tickets["preventive"]["id"], tickets["preventive"]["due_cycle"]) == (ticket["id"], 40)
         assert tickets["corrective"]["status"] == "open" and "cycle 51" in tickets["corrective"]["title"]
 
-        [(arrived, mail)] = wait_for(lambda: inbox.messages, "the email", api, timeout=EMAIL_WITHIN_S, poll=0.05)
+        [(arrived, mail)] = wait_for(lambda: inbox.messages, EMAIL_WITHIN_S, "the email", 0.05,
+                                     details=service_log(api))
         email_s = arrived - failed_at
         assert email_s < EMAIL_WITHIN_S
         assert mail.rcpt_tos == [MANAGER] and mail.mail_from == "alerts@clinic.test"
@@ -285,7 +285,7 @@ def test_cycles_open_one_ticket_a_failure_takes_the_autoclave_out_and_the_alert_
             d = api.deliveries(alert["id"])
             return d if d["webhook"]["attempts"] >= 2 else None
 
-        deliveries = wait_for(retried, "two failed webhook attempts", api, timeout=30, poll=0.5)
+        deliveries = wait_for(retried, 30, "two failed webhook attempts", 0.5, details=service_log(api))
         assert (deliveries["email"]["state"], deliveries["email"]["attempts"]) == ("sent", 1)
         down = deliveries["webhook"]
         assert down["state"] == "pending" and down["recipient"] == hook.url, down
@@ -299,8 +299,8 @@ def test_cycles_open_one_ticket_a_failure_takes_the_autoclave_out_and_the_alert_
         up_at = time.monotonic()
 
         # -- ... and gets the alert, signed, once it is back -------------------------------------------
-        [(got_at, headers, body)] = wait_for(lambda: hook.received, "the webhook POST", api, timeout=WEBHOOK_WAIT_S,
-                                             poll=0.1)
+        [(got_at, headers, body)] = wait_for(lambda: hook.received, WEBHOOK_WAIT_S, "the webhook POST", 0.1,
+                                             details=service_log(api))
         expected = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
         assert headers["X-Inventory-Signature"] == f"sha256={expected}"
         assert headers["Content-Type"] == "application/json"
@@ -308,8 +308,8 @@ def test_cycles_open_one_ticket_a_failure_takes_the_autoclave_out_and_the_alert_
         assert (payload["id"], payload["kind"], payload["severity"]) == (alert["id"], "maintenance", "critical")
         assert payload["details"]["equipment_id"] == DEVICE and payload["subject"] == alert["subject"]
 
-        sent = wait_for(lambda: (d := api.deliveries(alert["id"])["webhook"])["state"] == "sent" and d,
-                        "the webhook delivery recorded as sent", api, timeout=10)
+        sent = wait_for(lambda: (d := api.deliveries(alert["id"])["webhook"])["state"] == "sent" and d, 10,
+                        "the webhook delivery recorded as sent", 0.2, details=service_log(api))
         assert sent["attempts"] == before_up["attempts"] + 1 and sent["last_error"] is None
         assert [e["result"] == "sent" for e in sent["log"]] == [False] * before_up["attempts"] + [True]
         assert len(inbox.messages) == 1 and len(hook.received) == 1  # each channel got it exactly once

@@ -33,6 +33,7 @@ from inventory_service.services import catalog
 from inventory_service.services.context import Context
 from tests.e2e.test_service_process import CLI, http, start_service
 from tests.support.services import free_port
+from tests.support.wait import wait_for
 
 pytestmark = [pytest.mark.mqtt, pytest.mark.slow, pytest.mark.timeout(120)]
 
@@ -40,14 +41,9 @@ GTIN = "09501101530003"
 SENSOR = "walkthrough-probe"
 
 
-def wait_for(check: Callable[[], Any], what: str, log: Path, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = check()
-        if got:
-            return got
-        time.sleep(0.1)
-    raise AssertionError(f"{what}: not in {timeout:.0f}s\n{log.read_text(errors='replace')[-4000:]}")
+def log_end(log: Path) -> Callable[[], str]:
+    """What a failed wait appends: the end of the service's log."""
+    return lambda: log.read_text(errors="replace")[-4000:]
 
 
 @pytest.fixture
@@ -100,7 +96,7 @@ def publish_until(mqtt_url: str, topic: str, payload: bytes, done: Callable[[], 
             client.publish(topic, payload, qos=1)
             time.sleep(0.5)
             return done()
-        wait_for(step, f"a reading stored from {topic}", log, timeout=30)
+        wait_for(step, 30, f"a reading stored from {topic}", 0.1, details=log_end(log))
     finally:
         client.loop_stop()
         client.disconnect()
@@ -124,13 +120,14 @@ def test_one_bad_scanner_definition_leaves_the_rest_of_the_service_running(walkt
     assert (listed["front-desk"]["port_state"], listed["front-desk"]["config_error"]) == (
         "misconfigured", "no location with code 'NOPE'")
     assert listed["stockroom-1"]["config_error"] is None
-    wait_for(lambda: get("/api/v1/scanners/stockroom-1")["port_state"] == "open", "the good scanner's port", log)
+    wait_for(lambda: get("/api/v1/scanners/stockroom-1")["port_state"] == "open", 20, "the good scanner's port",
+             0.1, details=log_end(log))
 
     sim = walkthrough["sim"]
     sim.scan(f"]d201{GTIN}17270131" "10WALK-1")
     sim.scan("#LOC:NOPE")
     rows = wait_for(lambda: (r := get("/api/v1/scans", scanner_id="stockroom-1", after_id=0)["items"])
-                    and len(r) == 2 and r, "two scans from the good station", log)
+                    and len(r) == 2 and r, 20, "two scans from the good station", 0.1, details=log_end(log))
     assert (rows[0]["outcome"], rows[0]["lot_number"], rows[0]["quantity"]) == ("applied", "WALK-1", 1)
     assert (rows[1]["outcome"], rows[1]["reason"]) == ("rejected", "unknown_location")
     assert get("/api/v1/scanners/stockroom-1")["target_location"] is None

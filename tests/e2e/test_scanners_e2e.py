@@ -11,6 +11,7 @@ frame short. The script and the expected outcome of every frame are in `scan_scr
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -20,7 +21,6 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +37,7 @@ from inventory_service.services import catalog
 from inventory_service.services.context import Context
 from tests.e2e.scan_script import ITEMS, LOCATIONS, SCANNERS, ScannerDef, Script, Step, build
 from tests.support.services import free_port
+from tests.support.wait import wait_for
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -102,16 +103,20 @@ def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 def start_service(env: dict[str, str], base: str, log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
         proc = subprocess.Popen([*CLI, "run"], env=env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+
+    def state() -> str:
+        """"up" once the health check answers, "exited" if the process ended."""
         if proc.poll() is not None:
-            break
+            return "exited"
         try:
             status, _ = http("GET", f"{base}/api/v1/health")
-            if status == 200:
-                return proc
         except OSError:
-            time.sleep(0.1)
+            return ""
+        return "up" if status == 200 else ""
+
+    with contextlib.suppress(AssertionError):
+        if wait_for(state, 30, "the service to answer its health check", 0.1) == "up":
+            return proc
     proc.kill()
     proc.wait(timeout=10)
     raise AssertionError(f"service did not start: {log.read_text(errors='replace')}")
@@ -132,15 +137,6 @@ def seed(database_url: str) -> tuple[dict[str, int], dict[str, int]]:
     finally:
         db.dispose()
     return items, locations
-
-
-def wait_for(check: Callable[[], bool], what: str, api: Api, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}\n--- service log ---\n{api.log_tail()}")
 
 
 # --- playing one scanner's script -------------------------------------------------------------------------
@@ -165,17 +161,19 @@ def play(api: Api, scanner: ScannerDef, sim: SimulatedScanner, steps: list[Step]
             time.sleep(step.seconds)
         elif step.action == "unplug":
             # Everything sent so far must have been read before the pty goes away.
-            wait_for(lambda n=sent: len(api.scans(scanner.id)) >= n, f"{scanner.id}: {sent} scans before unplug", api)
+            wait_for(lambda n=sent: len(api.scans(scanner.id)) >= n, 20, f"{scanner.id}: {sent} scans before unplug",
+                     details=api.log_tail)
             if step.expect is not None:  # a frame cut short: sent without its end, then the cable is pulled
                 send(sim, scanner, step, unterminated)
                 time.sleep(0.3)
                 sent += 1
             sim.unplug()
-            wait_for(lambda: api.port_state(scanner.id) == "disconnected", f"{scanner.id} disconnected", api)
+            wait_for(lambda: api.port_state(scanner.id) == "disconnected", 20, f"{scanner.id} disconnected",
+                     details=api.log_tail)
             time.sleep(0.2)
             sim.replug()
             # pyserial flushes its input when it opens the port: write only once it is open again.
-            wait_for(lambda: api.port_state(scanner.id) == "open", f"{scanner.id} open again", api)
+            wait_for(lambda: api.port_state(scanner.id) == "open", 20, f"{scanner.id} open again", details=api.log_tail)
             unterminated = False
         else:
             send(sim, scanner, step, unterminated)
@@ -213,15 +211,15 @@ def test_three_scanners_feed_300_faulty_frames_and_the_ledger_matches_the_script
             sim.open()
         proc = start_service(env, base, api.log)
         for s in SCANNERS:
-            wait_for(lambda s=s: api.port_state(s.id) == "open", f"{s.id} open", api)
+            wait_for(lambda s=s: api.port_state(s.id) == "open", 20, f"{s.id} open", details=api.log_tail)
         with ThreadPoolExecutor(max_workers=len(SCANNERS)) as pool:
             playing = [pool.submit(play, api, s, sims[s.id], script.steps[s.id]) for s in SCANNERS]
             for future in playing:
                 future.result()
         for s in SCANNERS:
             expected_count = len(script.expected(s.id))
-            wait_for(lambda s=s, n=expected_count: len(api.scans(s.id)) >= n, f"{s.id}: {expected_count} scans",
-                     api, timeout=60)
+            wait_for(lambda s=s, n=expected_count: len(api.scans(s.id)) >= n, 60, f"{s.id}: {expected_count} scans",
+                     details=api.log_tail)
         time.sleep(0.5)  # anything extra (a frame split in two, a re-read let through) would show up by now
         scans = {s.id: api.scans(s.id) for s in SCANNERS}
         all_scans = api.all("/api/v1/scans")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.support.services import free_port
+from tests.support.wait import wait_for
 
 CLI = [sys.executable, "-m", "inventory_service.cli"]
 
@@ -36,14 +37,17 @@ def start_service(env: dict[str, str], base: str) -> subprocess.Popen[bytes]:
     log = Path(env["INVENTORY_DATA_DIR"]) / "service.log"
     with log.open("wb") as out:
         proc = subprocess.Popen([*CLI, "run"], env=env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+
+    def up() -> bool:
         try:
             status, _ = http("GET", f"{base}/api/v1/health")
-            if status == 200:
-                return proc
         except OSError:
-            time.sleep(0.1)
+            return False
+        return status == 200
+
+    with contextlib.suppress(AssertionError):
+        wait_for(up, 30, "the service to answer its health check", 0.1)
+        return proc
     proc.kill()
     proc.wait(timeout=10)
     raise AssertionError(f"service did not start: {log.read_text()}")

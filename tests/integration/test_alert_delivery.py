@@ -27,6 +27,7 @@ from inventory_service.services.context import Context
 from tests.conftest import Api
 from tests.support.clock import FrozenClock
 from tests.support.services import free_port
+from tests.support.wait import wait_for
 
 SECRET = "test-webhook-secret"
 RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
@@ -157,9 +158,7 @@ def test_alerts_are_published_on_mqtt(api: Api, db, ctx, settings, mqtt_url: str
         time.sleep(0.3)
         raise_one(db, ctx)
         assert deliver(db, ctx, replace(settings, mqtt_url=mqtt_url)) == 1
-        deadline = time.monotonic() + 5
-        while not got and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for(lambda: got, 5, "the alert on alerts/#")
     finally:
         sub.loop_stop()
         sub.disconnect()

@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -19,17 +19,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from firmware_sim.fridge import SimulatedFridge, make_scenario
+from tests.support.wait import wait_for
 
 pytestmark = pytest.mark.timeout(60)
-
-
-def wait_for(check: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 @dataclass(frozen=True)
@@ -123,7 +115,8 @@ def test_outage_backfill_retained_status_and_last_will(mqtt_url: str, sensor_id:
                          seed=4, kill=True)
     assert summary.killed and summary.published == 24 and summary.arrays == 1 and summary.last_seq == 23
     assert summary.link_drops == 1 and summary.messages == 19
-    wait_for(lambda: subscriber.statuses() == ["online", "offline", "online", "offline"])
+    wait_for(lambda: subscriber.statuses() == ["online", "offline", "online", "offline"], 15,
+             "the statuses online, offline, online, offline")
     time.sleep(0.2)
     messages = subscriber.snapshot()
     assert kinds(messages) == ["online", *map(str, range(6)), "offline", "online", "[6..11]",
@@ -142,7 +135,7 @@ def test_outage_backfill_retained_status_and_last_will(mqtt_url: str, sensor_id:
     # A late subscriber gets the Will, retained.
     late = Subscriber(mqtt_url, sensor_id)
     try:
-        wait_for(lambda: late.snapshot() != [])
+        wait_for(lambda: late.snapshot() != [], 15, "the late subscriber to get the retained status")
         assert late.snapshot() == [Msg(f"coldchain/{sensor_id}/status", b"offline", 1, True)]
     finally:
         late.close()
@@ -152,9 +145,9 @@ def test_clean_end_publishes_offline_and_a_later_connect_online(mqtt_url: str, s
                                                                 subscriber: Subscriber):
     host, port = broker(mqtt_url)
     with SimulatedFridge(sensor_id, host, port, interval_s=300) as fridge:
-        wait_for(lambda: subscriber.statuses() == ["online"])
+        wait_for(lambda: subscriber.statuses() == ["online"], 15, "the status online")
         fridge.run("normal", timedelta(minutes=30), seed=1)
-    wait_for(lambda: subscriber.statuses() == ["online", "offline"])
+    wait_for(lambda: subscriber.statuses() == ["online", "offline"], 15, "the statuses online, offline")
     assert [json.loads(m.payload)["seq"] for m in subscriber.readings()] == list(range(6))
     assert not fridge.connected
 
@@ -173,7 +166,7 @@ def test_command_line_replays_an_accelerated_door_opening_and_is_killed(mqtt_url
     assert "24 readings published in 24 messages (0 backfill arrays), seq 100..123" in result.stdout
     assert "killed" in result.stdout
     assert elapsed >= 23 * 300 / speed  # paced by the accelerated clock
-    wait_for(lambda: subscriber.statuses() == ["online", "offline"])
+    wait_for(lambda: subscriber.statuses() == ["online", "offline"], 15, "the statuses online, offline")
     payloads = [json.loads(m.payload) for m in subscriber.readings()]
     assert [p["seq"] for p in payloads] == list(range(100, 124))
     door = [p for p in payloads if p["door_open"]]

@@ -21,17 +21,9 @@ from inventory_service.ingest.mqtt import MqttIngest
 from inventory_service.services import storage_units
 from inventory_service.services.context import Context
 from tests.support.clock import FrozenClock
+from tests.support.wait import wait_for
 
 pytestmark = pytest.mark.timeout(60)
-
-
-def wait_for(check: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def broker(url: str) -> tuple[str, int]:
@@ -69,7 +61,7 @@ def test_the_ingest_service_stores_a_simulated_day_with_an_outage(
     service = MqttIngest(mqtt_url, db, clock, "America/New_York", instance=f"fridge{time.monotonic_ns()}")
     service.start()
     try:
-        wait_for(service.connected)
+        wait_for(service.connected, 15, "the ingest to connect")
         host, port = broker(mqtt_url)
         summary = SimulatedFridge(sensor_id, host, port).run(
             make_scenario(["door_open", "outage"], door_at=120, outage_at=600, outage_minutes=120),
@@ -82,7 +74,8 @@ def test_the_ingest_service_stores_a_simulated_day_with_an_outage(
                 assert found is not None
                 uow.session.expunge(found)
                 return found
-        wait_for(lambda: count(db, Reading, sensor_id) == 288 and sensor().status == "offline", timeout=30)
+        wait_for(lambda: count(db, Reading, sensor_id) == 288 and sensor().status == "offline", 30,
+                 "the day's 288 readings and the sensor offline")
         assert sensor().max_seq == 287
         assert count(db, SeqGap, sensor_id) == 0
         with db.unit_of_work(write=False) as uow:

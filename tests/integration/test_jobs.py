@@ -21,6 +21,7 @@ from inventory_service.jobs.scheduler import Scheduler
 from tests.conftest import Api
 from tests.integration.conftest import World, receive, receive_then_age
 from tests.support.clock import FrozenClock
+from tests.support.wait import wait_for
 
 
 def count(db: Database, model: type, *where: object) -> int:
@@ -69,12 +70,9 @@ def _start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
 
 
 def _wait_for(path: Path, text: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if text in path.read_text(errors="replace"):
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"{text!r} not in {path}: {path.read_text(errors='replace')[-2000:]}")
+    """Until the log file `path` holds `text`."""
+    wait_for(lambda: text in path.read_text(errors="replace"), timeout, f"{text!r} in {path}", 0.1,
+             details=lambda: path.read_text(errors="replace")[-2000:])
 
 
 @pytest.mark.postgres

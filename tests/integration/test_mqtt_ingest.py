@@ -19,17 +19,9 @@ from inventory_service.ingest.mqtt import MqttIngest
 from inventory_service.services import storage_units
 from inventory_service.services.context import Context
 from tests.support.clock import FrozenClock
+from tests.support.wait import wait_for
 
 pytestmark = pytest.mark.timeout(60)
-
-
-def wait_for(check: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 @pytest.fixture
@@ -52,7 +44,7 @@ def ingest(mqtt_url: str, db: Database, clock: FrozenClock, ctx: Callable[..., C
     clock.set(datetime.now(UTC))
     service = MqttIngest(mqtt_url, db, clock, "America/New_York", instance=f"t{time.monotonic_ns()}")
     service.start()
-    wait_for(service.connected)
+    wait_for(service.connected, 15, "the ingest to connect")
     yield service
     service.stop()
 
@@ -72,7 +64,7 @@ def test_readings_and_backfill_arrays_are_stored_once(ingest: MqttIngest, publis
     backfill = [reading(s, 20 - s) for s in range(2, 12)]
     publisher.publish("coldchain/probe-1/reading", json.dumps(backfill), qos=1)
     publisher.publish("coldchain/probe-1/reading", json.dumps(backfill), qos=1)  # redelivered
-    wait_for(lambda: count(db, Reading) == 11 and ingest.stats["messages"] >= 3)
+    wait_for(lambda: count(db, Reading) == 11 and ingest.stats["messages"] >= 3, 15, "11 readings from 3 messages")
     time.sleep(0.3)
     assert count(db, Reading) == 11
     with db.unit_of_work(write=False) as uow:
@@ -87,12 +79,13 @@ def test_committed_messages_are_acknowledged_so_the_same_session_gets_nothing_ag
     for first in (1, 26):  # two batches at least, each acknowledged after its commit
         for seq in range(first, first + 25):
             publisher.publish("coldchain/probe-1/reading", json.dumps(reading(seq, 60 - seq)), qos=1)
-        wait_for(lambda first=first: ingest.stats["acknowledged"] == first + 24 and not ingest.client.want_write())
+        wait_for(lambda first=first: ingest.stats["acknowledged"] == first + 24 and not ingest.client.want_write(),
+                 15, f"messages up to {first + 24} acknowledged and written")
     ingest.stop()
     again = MqttIngest(mqtt_url, db, clock, "America/New_York", instance=ingest.instance)
     again.start()
     try:
-        wait_for(again.connected)
+        wait_for(again.connected, 15, "the second ingest to connect")
         time.sleep(1.0)  # the broker sends a resumed session's unacknowledged messages at once
         assert again.stats["readings"] == 0
     finally:
@@ -109,7 +102,8 @@ def test_bad_payloads_are_stored_as_rejected_with_a_reason_and_ingest_goes_on(
         publisher.publish("coldchain/probe-1/reading", payload, qos=1)
     publisher.publish("coldchain/has space/reading", json.dumps(reading(1, 1)), qos=1)
     publisher.publish("coldchain/probe-1/reading", json.dumps(reading(50, 1)), qos=1)
-    wait_for(lambda: count(db, RejectedInput) == len(bad) + 1 and count(db, Reading) == 1)
+    wait_for(lambda: count(db, RejectedInput) == len(bad) + 1 and count(db, Reading) == 1, 15,
+             f"{len(bad) + 1} rejections and 1 reading")
     with db.unit_of_work(write=False) as uow:
         reasons = [r.reason for r in uow.session.scalars(select(RejectedInput).order_by(RejectedInput.id))]
     assert reasons[0].startswith("not UTF-8 JSON")
@@ -125,7 +119,7 @@ def test_sensor_status_follows_the_retained_last_will(ingest: MqttIngest, publis
         with db.unit_of_work(write=False) as uow:
             s = uow.session.get(Sensor, "probe-1")
             return s.status if s else ""
-    wait_for(lambda: status() == "offline")
+    wait_for(lambda: status() == "offline", 15, "the sensor offline")
     publisher.publish("coldchain/probe-1/status", "online", qos=1, retain=True)
-    wait_for(lambda: status() == "online")
+    wait_for(lambda: status() == "online", 15, "the sensor online")
     publisher.publish("coldchain/probe-1/status", "", qos=1, retain=True)  # clear the retained message

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from sqlalchemy import select
 
 from devices.mqtt import TemperatureReading
-from inventory_service.db.models import Reading
+from inventory_service.db.models import Reading, RejectedInput
 from inventory_service.db.uow import Database
 from inventory_service.services import readings
 from inventory_service.services.context import Context
@@ -42,3 +42,16 @@ def test_store_skips_duplicates_and_keeps_instants_exact(db: Database):
         ("probe-1", 2, T0 + timedelta(minutes=5), 4.5, 88.0, True),
     ]
     assert at_t0 == [1]  # a whole-second instant matches a bound parameter exactly
+
+
+def test_a_rejection_whose_reason_quotes_a_lone_surrogate_or_a_nul_is_stored(db: Database):
+    """A reason quotes what it refuses: an unknown field named "\\ud800" (a JSON escape) made the
+    INSERT itself fail ("surrogates not allowed") on both databases (found by test_device_fuzz.py)."""
+    ctx = Context(actor="test", source="mqtt", now=T0, tz=UTC)
+    with db.unit_of_work() as uow:
+        readings.reject(uow, ctx, source="mqtt", topic="coldchain/probe-1/reading",
+                        payload=b'{"\\ud800": 1, "a\\u0000b": 2}', reason="unknown field(s) a\x00b, \ud800")
+        uow.commit()
+    with db.unit_of_work(write=False) as uow:
+        assert uow.session.execute(select(RejectedInput.payload, RejectedInput.reason)).one() == (
+            '{"\\ud800": 1, "a\\u0000b": 2}', "unknown field(s) a\\x00b, \\ud800")

@@ -22,6 +22,7 @@ from inventory_service.services import stations as station_service
 from tests.conftest import Api
 from tests.integration.conftest import World
 from tests.support.clock import FrozenClock
+from tests.support.wait import wait_for
 
 GTIN = "0109501101530003"
 
@@ -130,9 +131,7 @@ def test_the_consumer_records_through_a_dropped_connection(db_url: str, db: Data
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
         ingest.submit(frame("sr-1", label("AFTER-DROP")))
-        deadline = time.monotonic() + 20
-        while not recorded and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for(lambda: recorded, 20, "the frame recorded on a new connection")
     finally:
         ingest.stop()
         consumer_db.dispose()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,17 +14,9 @@ from inventory_service.ingest.scanners import ScannerIngest
 from tests.conftest import Api
 from tests.integration.conftest import World
 from tests.support.clock import FrozenClock
+from tests.support.wait import wait_for
 
 pytestmark = pytest.mark.timeout(60)
-
-
-def wait_for(check: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def scans_of(api: Api) -> list[dict]:
@@ -49,20 +40,20 @@ def test_frames_from_a_pty_become_scans_and_movements(tmp_path: Path, db: Databa
                            "America/New_York")
     ingest.start()
     try:
-        wait_for(lambda: port_state(api) == "open")
+        wait_for(lambda: port_state(api) == "open", 10, "the port open")
         sim.scan("0109501101530003" + "17270131" + "10LOT-A")
         sim.scan("0109501101530003" + "17270131" + "10LOT-B")
-        wait_for(lambda: len(scans_of(api)) == 2)
+        wait_for(lambda: len(scans_of(api)) == 2, 10, "two scans")
         # Unplug only once LOT-B's re-reads are in: a frame cut by the unplug is (rightly) stored as rejected.
-        wait_for(lambda: ingest.readers[0].stats().suppressed == 4)
+        wait_for(lambda: ingest.readers[0].stats().suppressed == 4, 10, "four re-reads suppressed")
         sim.unplug()
-        wait_for(lambda: port_state(api) == "disconnected")
+        wait_for(lambda: port_state(api) == "disconnected", 10, "the port disconnected")
         sim.replug()
-        wait_for(lambda: port_state(api) == "open")
+        wait_for(lambda: port_state(api) == "open", 10, "the port open again")
         sim.scan("0109501101530003" + "17270131" + "10LOT-C")
-        wait_for(lambda: len(scans_of(api)) == 3)
+        wait_for(lambda: len(scans_of(api)) == 3, 10, "three scans")
         # Let the last re-reads arrive: a frame cut short by stopping would (rightly) be stored as rejected.
-        wait_for(lambda: ingest.readers[0].stats().suppressed == 6)
+        wait_for(lambda: ingest.readers[0].stats().suppressed == 6, 10, "six re-reads suppressed")
     finally:
         ingest.stop()
         sim.close()
@@ -91,7 +82,7 @@ def test_a_burst_of_queued_frames_is_recorded_in_order_in_one_go(db: Database, c
     for text in texts:
         ingest.submit(ScanFrame("sr-1", text, datetime.now(UTC), time.monotonic()))
     ingest.start()
-    wait_for(lambda: len(recorded) == len(texts))
+    wait_for(lambda: len(recorded) == len(texts), 10, f"{len(texts)} frames recorded")
     ingest.stop()
     rows = scans_of(api)
     assert [s["id"] for s in rows] == recorded

@@ -12,7 +12,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +20,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+from tests.support.wait import wait_for
 
 PG_ADMIN_URL = os.environ.get("INVENTORY_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -44,14 +45,19 @@ def free_port() -> int:
 
 
 def wait_for_port(host: str, port: int, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    """True once something accepts connections on host:port, False if nothing does within `timeout` s."""
+    def accepts() -> bool:
         try:
             with socket.create_connection((host, port), timeout=0.2):
                 return True
         except OSError:
-            time.sleep(0.05)
-    return False
+            return False
+
+    try:
+        wait_for(accepts, timeout, f"{host}:{port} to accept connections")
+    except AssertionError:
+        return False
+    return True
 
 
 @contextmanager

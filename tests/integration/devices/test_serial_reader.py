@@ -6,13 +6,14 @@ import sys
 import threading
 import time
 import tty
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 import serial
 
 from devices.serial import PortState, ScanFrame, ScannerConfig, ScannerReader, ScannerStatus
 from firmware_sim.scanner import FdLink, PtyLink, ScannerProfile, SimulatedScanner, TcpServerLink
+from tests.support.wait import wait_for
 
 pytestmark = pytest.mark.timeout(10)
 GS = "\x1d"
@@ -51,13 +52,6 @@ class Collector:
 
         with self._cond:
             assert self._cond.wait_for(opened, WAIT), self.statuses
-
-
-def wait_until(predicate: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + WAIT
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
 
 
 def start_reader(url: str, collector: Collector, **config: object) -> ScannerReader:
@@ -217,7 +211,7 @@ def test_simulator_without_suffix_in_usb_chunks_with_rereads_and_junk(pty, colle
         assert texts == ["\x00\x00", "]d2" + long_scan, "]d20104150011164140"]
         assert collector.frames[0].rejected == "noise"
         assert collector.frames[2].suppressed_duplicates == 2
-        wait_until(lambda: reader.stats().suppressed == 4)
+        wait_for(lambda: reader.stats().suppressed == 4, WAIT, "four re-reads suppressed", 0.01)
     finally:
         reader.stop()
 
@@ -331,9 +325,7 @@ def test_a_quiet_port_waits_long_reads_and_a_started_frame_short_ones(collector)
     reader.start()
     try:
         assert collector.wait_frames(1) == ["NOSUFFIX"]
-        deadline = time.monotonic() + WAIT
-        while len(timeouts) < 4 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_for(lambda: len(timeouts) >= 4, WAIT, "four reads", 0.01)
     finally:
         reader.stop()
     short = reader._read_timeout
