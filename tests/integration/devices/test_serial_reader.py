@@ -199,8 +199,11 @@ def test_port_missing_at_start_is_opened_when_it_appears(tmp_path, collector):
 
 def test_simulator_without_suffix_in_usb_chunks_with_rereads_and_junk(pty, collector):
     master, path = pty
+    # Frames told apart by silence alone: the simulator keeps 500 ms between them against the reader's 100 ms
+    # idle gap, so a reader held up for a while on a busy host (both frames then wait in the buffer together,
+    # and buffered bytes never end a frame by idle time) does not merge them.
     profile = ScannerProfile(terminator="none", aim="]d2", chunk_size=64, duplicates=2, junk=b"\x00\x00",
-                             receiver_idle_ms=100)
+                             receiver_idle_ms=250)
     long_scan = "01095011015300031714070410" + "L" * 150
     reader = start_reader(path, collector, idle_ms=100)
     try:
