@@ -133,6 +133,28 @@ def test_a_message_is_not_acknowledged_before_its_rows_are_committed(
         release.set()
 
 
+def test_the_ingest_reconnects_when_the_broker_drops_its_connection_and_goes_on_storing(
+        ingest: MqttIngest, publisher: mqtt.Client, db: Database, mqtt_url: str):
+    """The network loop is the ingest's own (paho's external-loop API): a connection the broker closes
+    is made again, and subscriptions with it."""
+    a = BrokerAddress.parse(mqtt_url)
+    # Another client with the ingest's client id takes the session over: the broker closes the
+    # ingest's connection (MQTT 5.0 §3.1.4). Driven by hand, so that it never reconnects itself.
+    intruder = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"inventory-ingest-{ingest.instance}",
+                           protocol=mqtt.MQTTv5)
+    intruder.connect(a.host, a.port, clean_start=False)
+    deadline = time.monotonic() + 10
+    while not intruder.is_connected() and time.monotonic() < deadline:
+        intruder.loop(0.1)
+    assert intruder.is_connected()
+    wait_for(lambda: not ingest.connected())
+    intruder.disconnect()
+    intruder.loop(0.1)
+    wait_for(ingest.connected)
+    publisher.publish("coldchain/probe-1/reading", json.dumps(reading(1, 5)), qos=1)
+    wait_for(lambda: count(db, Reading) == 1)
+
+
 def test_bad_payloads_are_stored_as_rejected_with_a_reason_and_ingest_goes_on(
         ingest: MqttIngest, publisher: mqtt.Client, db: Database):
     bad = [b"not json", b'{"seq": 1}', b'{"seq": -1, "ts": "2026-01-01T00:00:00Z", "temp_c": 5}',
