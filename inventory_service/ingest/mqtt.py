@@ -25,6 +25,7 @@ import contextlib
 import logging
 import select
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -280,8 +281,12 @@ class MqttIngest:
                 delay = min(max(delay * 2, RECONNECT_MIN_S), RECONNECT_MAX_S)
                 continue
             try:
+                # TLS: bytes already decrypted wait in the SSL object, where select() does not see them.
+                pending = sock.pending() if isinstance(sock, ssl.SSLSocket) else 0
                 readable, _, _ = select.select([sock, wake], [sock] if client.want_write() else [], [],
-                                               SELECT_TIMEOUT_S)
+                                               0.0 if pending else SELECT_TIMEOUT_S)
+                if pending and sock not in readable:
+                    readable.append(sock)
                 if wake in readable:
                     with contextlib.suppress(BlockingIOError):
                         wake.recv(4096)
