@@ -11,12 +11,12 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Response, current_app, stream_with_context
+from flask import Response, stream_with_context
 
 from ..domain.instants import wire_value
 from ..services import scans as scan_service
 from ..services import stations
-from .runtime import reader
+from .runtime import runtime
 
 POLL_SECONDS = 0.2
 KEEPALIVE_SECONDS = 15.0
@@ -29,41 +29,40 @@ def _event(kind: str, data: dict[str, Any], event_id: int | None = None) -> str:
 
 
 def scan_events(scanner_id: str, after: int | None, timeout: float) -> Response:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    db = runtime().db  # taken while the request runs: the stream is read after the view has returned
 
     def stream() -> Iterator[str]:
-        with app.app_context():
-            last_id = after
-            if last_id is None:
-                with reader() as uow:
-                    recent = scan_service.list_scans(uow, scanner_id=scanner_id, outcome=None, reason=None,
-                                                     limit=10, cursor=None)
-                last_id = min((s["id"] for s in recent.items), default=0) - 1 if recent.items else 0
-            state: dict[str, Any] | None = None
-            deadline = time.monotonic() + timeout
-            quiet_since = time.monotonic()
-            yield "retry: 1000\n\n"
-            while time.monotonic() < deadline:
-                with reader() as uow:
-                    scanner = next(s for s in stations.list_scanners(uow) if s["id"] == scanner_id)
-                    page = scan_service.list_scans(uow, scanner_id=scanner_id, outcome=None, reason=None,
-                                                   after_id=last_id, limit=100, cursor=None)
-                sent = False
-                if scanner != state:
-                    state = scanner
-                    yield _event("state", scanner)
-                    sent = True
-                for scan in page.items:
-                    last_id = scan["id"]
-                    yield _event("scan", scan, scan["id"])
-                    sent = True
-                now = time.monotonic()
-                if sent:
-                    quiet_since = now
-                elif now - quiet_since > KEEPALIVE_SECONDS:
-                    quiet_since = now
-                    yield ": keepalive\n\n"
-                time.sleep(POLL_SECONDS)
+        last_id = after
+        if last_id is None:
+            with db.unit_of_work(write=False) as uow:
+                recent = scan_service.list_scans(uow, scanner_id=scanner_id, outcome=None, reason=None,
+                                                 limit=10, cursor=None)
+            last_id = min((s["id"] for s in recent.items), default=0) - 1 if recent.items else 0
+        state: dict[str, Any] | None = None
+        deadline = time.monotonic() + timeout
+        quiet_since = time.monotonic()
+        yield "retry: 1000\n\n"
+        while time.monotonic() < deadline:
+            with db.unit_of_work(write=False) as uow:
+                scanner = next(s for s in stations.list_scanners(uow) if s["id"] == scanner_id)
+                page = scan_service.list_scans(uow, scanner_id=scanner_id, outcome=None, reason=None,
+                                               after_id=last_id, limit=100, cursor=None)
+            sent = False
+            if scanner != state:
+                state = scanner
+                yield _event("state", scanner)
+                sent = True
+            for scan in page.items:
+                last_id = scan["id"]
+                yield _event("scan", scan, scan["id"])
+                sent = True
+            now = time.monotonic()
+            if sent:
+                quiet_since = now
+            elif now - quiet_since > KEEPALIVE_SECONDS:
+                quiet_since = now
+                yield ": keepalive\n\n"
+            time.sleep(POLL_SECONDS)
 
     response = Response(stream_with_context(stream()), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache"

@@ -1,7 +1,8 @@
 """Bearer-token authentication and role checks, enforced before any view or body parsing.
 
-Views declare what they need with `@role("staff")` (or `@public`). Reads need any valid token;
-a write without a declared role needs admin, so forgetting the decorator fails closed.
+Views declare what they need with `@role("staff")` (or `@public`), which mark the view function
+with a `required_role` (or `public_endpoint`) attribute. Reads need any valid token; a write without
+a declared role needs admin, so forgetting the decorator fails closed.
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ SECURITY = [{"bearerAuth": []}]
 
 def role(name: str) -> Callable[[F], F]:
     def mark(fn: F) -> F:
-        fn._required_role = name  # type: ignore[attr-defined]
+        fn.required_role = name  # type: ignore[attr-defined]
         return fn
     return mark
 
 
 def public(fn: F) -> F:
-    fn._public = True  # type: ignore[attr-defined]
+    fn.public_endpoint = True  # type: ignore[attr-defined]
     return fn
 
 
@@ -45,7 +46,7 @@ def _check() -> None:
     if endpoint is None or not request.path.startswith("/api/") or endpoint.startswith("api-docs."):
         return
     method = _view_method(endpoint)
-    if getattr(method, "_public", False):
+    if getattr(method, "public_endpoint", False):
         return
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
@@ -55,7 +56,7 @@ def _check() -> None:
         principal = auth.authenticate(uow, token.strip())
     if principal is None:
         raise ApiError(401, "unauthorized", "unknown or revoked token")
-    needed = getattr(method, "_required_role", None)
+    needed = getattr(method, "required_role", None)
     if needed is None and request.method in WRITE_METHODS:
         needed = "admin"
     if needed is not None and not principal.has(needed):

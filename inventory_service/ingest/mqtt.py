@@ -8,7 +8,9 @@ ARCHITECTURE §4 ingest rules, with paho-mqtt 2.x:
 - backpressure: on_message only translates and enqueues into an inbox bounded by messages and by
   bytes; when it is full the network thread blocks, unacknowledged messages pile up at the broker's
   inflight limit (our Receive Maximum), and the broker stops sending instead of our memory growing;
-- a committed batch is acknowledged with one write of all its PUBACKs (see _acknowledge);
+- a committed batch's PUBACKs are queued together through paho's public `ack()` and written by the
+  network thread in one wake-up; that thread is ours, driving paho through its external-loop API
+  (see _network_loop), so the ingest uses paho's public API only (STYLE 13);
 - the Receive Maximum holds two full batches: acknowledgements wait for the commit, so with a window
   of one batch the broker would stop sending while every batch commits;
 - subscriptions are made in on_connect (so they come back after a reconnect), the service's own
@@ -19,20 +21,21 @@ ARCHITECTURE §4 ingest rules, with paho-mqtt 2.x:
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import struct
+import select
+import socket
+import ssl
 import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
 from datetime import datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.matcher import MQTTMatcher
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
@@ -64,6 +67,9 @@ QUEUE_BYTES = 32_000_000  # large backfill arrays (up to 10,000 readings each) a
 READING_TOPIC = "coldchain/+/reading"
 STATUS_TOPIC = "coldchain/+/status"
 CYCLE_TOPIC = "equipment/+/cycle"
+READ_BURST = 200  # packets read per wake-up of the network thread, at most
+SELECT_TIMEOUT_S = 1.0  # the network thread looks at the keep-alive at least this often
+RECONNECT_MIN_S, RECONNECT_MAX_S = 1.0, 30.0
 
 
 def readings_database(url: str) -> Database:
@@ -177,35 +183,6 @@ class Inbox:
         return self._bytes
 
 
-_PUBACK_HEADER = 0x4002_0000  # PUBACK fixed header 0x40, remaining length 2, then the packet id
-
-
-class _TopicCallbacks(MQTTMatcher):
-    """paho's table of per-topic callbacks (`message_callback_add`), answering at once while it holds
-    none. paho matches every incoming topic against it on the network thread before calling
-    on_message, and walking the empty trie took about a tenth of that thread's time holding the GIL
-    (py-spy --gil, draining a queued stream); the ingest registers no per-topic callback. Once one is
-    added it matches exactly as paho's own table."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._used = False
-
-    def __setitem__(self, key: str, value: object) -> None:
-        self._used = True
-        super().__setitem__(key, value)
-
-    def iter_match(self, topic: str) -> Iterator[object]:
-        return super().iter_match(topic) if self._used else iter(())
-
-
-def _puback_packet(mids: list[int]) -> bytes:
-    """The PUBACKs of `mids`, back to back: each is 0x40 0x02 and the 16-bit packet id, i.e. one
-    big-endian 32-bit word. Without a reason code they mean Success (MQTT 5.0 §3.4.2.1, the form
-    paho itself sends)."""
-    return struct.pack(f">{len(mids)}I", *[_PUBACK_HEADER | mid for mid in mids])
-
-
 class MqttIngest:
     def __init__(self, broker_url: str, db: Database, clock: Clock, tz_name: str, *, instance: str = "default",
                  shared: bool = False, batch_size: int = BATCH_SIZE, batch_wait_s: float = 0.02,
@@ -223,12 +200,16 @@ class MqttIngest:
         if self.address.tls:
             self.client.tls_set()
         self.client.will_set(self.status_topic, "offline", qos=1, retain=True)
-        self.client.reconnect_delay_set(1, 30)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.client.on_disconnect = self._on_disconnect
-        # paho-mqtt 2.x keeps that table in this attribute; were it renamed, this would only add an unused one.
-        self.client._on_message_filtered = _TopicCallbacks()
+        # Packets queued from other threads (acknowledgements, status) wake the network thread;
+        # setting this also keeps paho from writing to the socket on the queuing thread.
+        self.client.on_socket_register_write = self._wake_network
+        self._wake_r: socket.socket | None = None  # made by start(): the network thread's wake-up
+        self._wake_w: socket.socket | None = None
+        self._delivered = 0  # messages handed to on_message, counted by the network thread
+        self._network = threading.Thread(target=self._network_loop, name="mqtt-network", daemon=True)
         self._consumer = threading.Thread(target=self._consume, name="mqtt-consumer", daemon=True)
         self._sweeper = threading.Thread(target=self._sweep_loop, name="no-data-sweep", daemon=True)
         self._stopping = threading.Event()
@@ -249,22 +230,96 @@ class MqttIngest:
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = SESSION_EXPIRY_S
         props.ReceiveMaximum = RECEIVE_MAXIMUM
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
         self._consumer.start()
         self._sweeper.start()
         self.client.connect_async(self.address.host, self.address.port, keepalive=30, clean_start=False,
                                   properties=props)
-        self.client.loop_start()
+        self._network.start()
         log.info("mqtt ingest %s connecting to %s", self.instance, self.address.redacted())
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Publish offline, disconnect, then let the consumer finish what it holds."""
+        """Publish offline, disconnect, then let the consumer finish what it holds (what it commits
+        from now on is not acknowledged: the broker sends it again to the next session)."""
         self._stopping.set()
         if self.client.is_connected():
             self.client.publish(self.status_topic, "offline", qos=1, retain=True).wait_for_publish(2)
         self.client.disconnect()
-        self.client.loop_stop()
+        self._wake_network()
+        self._network.join(timeout)
         self.inbox.close()
         self._consumer.join(timeout)
+        if not self._network.is_alive() and self._wake_r is not None and self._wake_w is not None:
+            self._wake_r.close()
+            self._wake_w.close()
+
+    def _wake_network(self, *_: object) -> None:
+        """Break the network thread out of select() (paho's on_socket_register_write, and stop())."""
+        if self._wake_w is not None:
+            with contextlib.suppress(OSError):  # BlockingIOError: a wake-up is pending already
+                self._wake_w.send(b"\0")
+
+    def _network_loop(self) -> None:
+        """paho's network traffic, driven through its external-loop API (socket, loop_read, loop_write,
+        loop_misc, reconnect) rather than loop_start(), whose loop calls select() before every packet
+        it reads and is woken through a socket pair for every packet another thread queues, i.e. for
+        every acknowledgement. Here one wake-up reads packets while each read hands over a message
+        (up to READ_BURST), then writes whatever is queued, e.g. a whole batch's acknowledgements,
+        which woke the loop once (paho calls on_socket_register_write again only after a write).
+        Draining 40,000 queued messages without a database, this took about a fifth less CPU per
+        message than loop_start() with the same acknowledgements.
+
+        Reconnects after 1 s, doubling to 30 s while the broker stays away. Ends once stop() asked
+        and the connection is closed. Never raises: an error is logged and the loop goes on."""
+        client, wake = self.client, self._wake_r
+        assert wake is not None  # start() made it
+        delay = 0.0  # before the next connection attempt: none for the first one
+        while True:
+            sock = client.socket()
+            if sock is None:
+                if self._stopping.wait(delay):
+                    return
+                try:
+                    client.reconnect()
+                except Exception as exc:  # OSError mostly: the broker may be away for a while
+                    log.warning("mqtt ingest %s: cannot connect to %s: %s", self.instance, self.address.redacted(),
+                                exc)
+                delay = min(max(delay * 2, RECONNECT_MIN_S), RECONNECT_MAX_S)
+                continue
+            try:
+                # TLS: bytes already decrypted wait in the SSL object, where select() does not see them.
+                pending = sock.pending() if isinstance(sock, ssl.SSLSocket) else 0
+                readable, _, _ = select.select([sock, wake], [sock] if client.want_write() else [], [],
+                                               0.0 if pending else SELECT_TIMEOUT_S)
+                if pending and sock not in readable:
+                    readable.append(sock)
+                if wake in readable:
+                    with contextlib.suppress(BlockingIOError):
+                        wake.recv(4096)
+                rc = self._read_burst() if sock in readable else mqtt.MQTT_ERR_SUCCESS
+                if rc == mqtt.MQTT_ERR_SUCCESS and client.want_write():
+                    rc = client.loop_write()
+                if rc == mqtt.MQTT_ERR_SUCCESS:
+                    client.loop_misc()
+                if client.is_connected():
+                    delay = RECONNECT_MIN_S
+            except Exception:
+                log.exception("mqtt ingest %s: network loop error", self.instance)
+                time.sleep(0.1)
+
+    def _read_burst(self) -> mqtt.MQTTErrorCode:
+        """Read packets while each read hands a message to on_message, at most READ_BURST (then writes
+        and keep-alive get their turn). A read that hands over none found no complete packet, or one
+        of another kind (a SUBACK, a PINGRESP): back to select()."""
+        client = self.client
+        for _ in range(READ_BURST):
+            before = self._delivered
+            rc = client.loop_read()
+            if rc != mqtt.MQTT_ERR_SUCCESS or self._delivered == before:
+                return rc
+        return mqtt.MQTT_ERR_SUCCESS
 
     def _sweep_loop(self) -> None:
         """Every `sweep_every_s`: no-data alarms for sensors that went silent (see sweep_no_data)."""
@@ -291,7 +346,8 @@ class MqttIngest:
         log.warning("mqtt ingest %s disconnected: %s", self.instance, reason)
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
-        # Never raise here: an exception would kill paho's network thread.
+        # Never raise here: paho would pass the exception up through loop_read.
+        self._delivered += 1
         try:
             self.inbox.put(Message(msg.topic, bytes(msg.payload), msg.mid, msg.qos))
         except Exception:
@@ -334,21 +390,14 @@ class MqttIngest:
         self._acknowledge(batch)
 
     def _acknowledge(self, batch: list[Message]) -> None:
-        """PUBACK the batch's QoS 1 messages in one packet queued on paho's client: paho's `ack()` per
-        message queued a packet, wrote a byte to wake the network thread and cost that thread one
-        socket write each (a tenth of the ingest's CPU with 2,000 acknowledgements per batch). It
-        goes through paho's internal `_packet_queue`, exactly as `ack()` does (paho-mqtt 2.x); should a
-        paho release lack it, every message is acknowledged through `ack()` instead."""
-        mids = [m.mid for m in batch if m.qos == 1]
-        queue_packet = getattr(self.client, "_packet_queue", None)
-        if mids and queue_packet is not None:
-            queue_packet(mqtt.PUBACK, _puback_packet(mids), 0, 0)
-            rest = [m for m in batch if m.qos > 1]  # none while we subscribe at QoS 1
-        else:
-            rest = [m for m in batch if m.qos > 0]
-        for m in rest:
-            self.client.ack(m.mid, m.qos)
-        self.stats["acknowledged"] += len(mids) + len(rest)
+        """PUBACK the batch's messages (called only once its rows are committed)."""
+        ack = self.client.ack
+        n = 0
+        for m in batch:
+            if m.qos:
+                ack(m.mid, m.qos)
+                n += 1
+        self.stats["acknowledged"] += n
 
     def _reject_unprocessable(self, m: Message, exc: Exception) -> bool:
         ctx = Context(actor=f"ingest:{self.instance}", source="mqtt", now=self.clock(), tz=self.tz)

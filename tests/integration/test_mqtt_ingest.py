@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,7 +16,7 @@ from sqlalchemy import func, select
 from inventory_service.db.models import Reading, RejectedInput, Sensor
 from inventory_service.db.uow import Database
 from inventory_service.ingest.broker import BrokerAddress
-from inventory_service.ingest.mqtt import MqttIngest
+from inventory_service.ingest.mqtt import Message, MqttIngest
 from inventory_service.services import storage_units
 from inventory_service.services.context import Context
 from tests.support.clock import FrozenClock
@@ -74,8 +75,9 @@ def test_readings_and_backfill_arrays_are_stored_once(ingest: MqttIngest, publis
 
 def test_committed_messages_are_acknowledged_so_the_same_session_gets_nothing_again(
         ingest: MqttIngest, publisher: mqtt.Client, db: Database, mqtt_url: str, clock: FrozenClock):
-    """A batch's PUBACKs go out in one write (MqttIngest._acknowledge): the broker must take every one
-    of them, or a reconnect with the same persistent session would get the messages again."""
+    """A batch's PUBACKs are queued together and written by the network thread in one wake-up: the
+    broker must take every one of them, or a reconnect with the same persistent session would get the
+    messages again."""
     for first in (1, 26):  # two batches at least, each acknowledged after its commit
         for seq in range(first, first + 25):
             publisher.publish("coldchain/probe-1/reading", json.dumps(reading(seq, 60 - seq)), qos=1)
@@ -91,6 +93,59 @@ def test_committed_messages_are_acknowledged_so_the_same_session_gets_nothing_ag
     finally:
         again.stop()
     assert count(db, Reading) == 50
+
+
+def test_a_message_is_not_acknowledged_before_its_rows_are_committed(
+        ingest: MqttIngest, publisher: mqtt.Client, db: Database, mqtt_url: str, clock: FrozenClock,
+        monkeypatch: pytest.MonkeyPatch):
+    """ARCHITECTURE §4: a message the ingest holds but has not committed stays unacknowledged, so when
+    the process goes away the broker keeps it in the persistent session and hands it to the next
+    process with the same client id. An ingest that acknowledged on receipt (or before its commit)
+    would leave the broker nothing to send again, and the reading would be lost."""
+    holding, release = threading.Event(), threading.Event()
+
+    def never_commits(batch: list[Message]) -> None:
+        """Holds the batch, as a process that dies before its commit would; once released, whatever
+        the old consumer then acknowledges goes nowhere: its connection is closed."""
+        holding.set()
+        release.wait(30)
+
+    monkeypatch.setattr(ingest, "process", never_commits)
+    publisher.publish("coldchain/probe-1/reading", json.dumps(reading(1, 5)), qos=1)
+    assert holding.wait(15)
+    time.sleep(0.5)  # room for an early PUBACK to reach the broker, were one sent
+    ingest.stop(timeout=0.5)  # the consumer is still inside never_commits: nothing was committed
+    assert count(db, Reading) == 0
+    again = MqttIngest(mqtt_url, db, clock, "America/New_York", instance=ingest.instance)
+    again.start()
+    try:
+        wait_for(lambda: count(db, Reading) == 1)  # the broker sent it again to the same session
+        wait_for(lambda: again.stats["acknowledged"] == 1)
+    finally:
+        again.stop()
+        release.set()
+
+
+def test_the_ingest_reconnects_when_the_broker_drops_its_connection_and_goes_on_storing(
+        ingest: MqttIngest, publisher: mqtt.Client, db: Database, mqtt_url: str):
+    """The network loop is the ingest's own (paho's external-loop API): a connection the broker closes
+    is made again, and subscriptions with it."""
+    a = BrokerAddress.parse(mqtt_url)
+    # Another client with the ingest's client id takes the session over: the broker closes the
+    # ingest's connection (MQTT 5.0 §3.1.4). Driven by hand, so that it never reconnects itself.
+    intruder = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"inventory-ingest-{ingest.instance}",
+                           protocol=mqtt.MQTTv5)
+    intruder.connect(a.host, a.port, clean_start=False)
+    deadline = time.monotonic() + 10
+    while not intruder.is_connected() and time.monotonic() < deadline:
+        intruder.loop(0.1)
+    assert intruder.is_connected()
+    wait_for(lambda: not ingest.connected())
+    intruder.disconnect()
+    intruder.loop(0.1)
+    wait_for(ingest.connected)
+    publisher.publish("coldchain/probe-1/reading", json.dumps(reading(1, 5)), qos=1)
+    wait_for(lambda: count(db, Reading) == 1)
 
 
 def test_bad_payloads_are_stored_as_rejected_with_a_reason_and_ingest_goes_on(

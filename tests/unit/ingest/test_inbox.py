@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from inventory_service.ingest.mqtt import Inbox, Message, MqttIngest, _puback_packet, _TopicCallbacks
+from inventory_service.ingest.mqtt import Inbox, Message
 
 
 def msg(i: int, size: int = 10) -> Message:
@@ -95,24 +95,3 @@ def test_close_wakes_a_waiting_consumer():
     inbox.close()
     consumer.join(2.0)
     assert got == [[]]
-
-
-def test_pubacks_are_written_back_to_back_as_paho_writes_one():
-    # paho-mqtt's own PUBACK: struct.pack('!BBH', PUBACK, 2, mid) (Client._send_command_with_mid)
-    assert _puback_packet([1, 0x1234, 65535]) == b"\x40\x02\x00\x01" + b"\x40\x02\x12\x34" + b"\x40\x02\xff\xff"
-
-
-def test_the_per_topic_callback_table_is_empty_until_a_callback_is_added_then_matches_as_pahos():
-    table = _TopicCallbacks()
-    assert list(table.iter_match("coldchain/s-1/reading")) == []
-    table["coldchain/+/reading"] = "cb"
-    assert list(table.iter_match("coldchain/s-1/reading")) == ["cb"]
-    assert list(table.iter_match("coldchain/s-1/status")) == []
-
-
-def test_the_ingest_client_uses_that_table_and_paho_still_registers_callbacks_in_it():
-    ingest = MqttIngest("mqtt://127.0.0.1:1", db=None, clock=None, tz_name="UTC")  # type: ignore[arg-type]
-    table = ingest.client._on_message_filtered
-    assert isinstance(table, _TopicCallbacks)
-    ingest.client.message_callback_add("equipment/+/cycle", print)
-    assert list(table.iter_match("equipment/ac-1/cycle")) == [print]
