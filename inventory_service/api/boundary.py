@@ -30,7 +30,7 @@ def accepts(*content_types: str) -> Callable[[F], F]:
     """Mark a view method as taking bodies of `content_types` (e.g. a logger file as `text/plain`,
     `application/octet-stream` or `multipart/form-data`) instead of JSON."""
     def mark(fn: F) -> F:
-        fn._accepts = frozenset(content_types)  # type: ignore[attr-defined]
+        fn.accepted_content_types = frozenset(content_types)  # type: ignore[attr-defined]
         return fn
     return mark
 
@@ -69,7 +69,7 @@ def _check_body() -> None:
         return
     if not _has_body():
         return
-    accepted = getattr(_view_method(), "_accepts", frozenset({JSON}))
+    accepted = getattr(_view_method(), "accepted_content_types", frozenset({JSON}))
     mimetype = request.mimetype
     is_json = mimetype == JSON or (mimetype.startswith("application/") and mimetype.endswith("+json"))
     if not (mimetype in accepted or (is_json and JSON in accepted)):
