@@ -38,6 +38,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from sqlalchemy.exc import DataError, IntegrityError
 
 from devices.mqtt import (
     EquipmentCycle,
@@ -181,6 +182,14 @@ class Inbox:
     def nbytes(self) -> int:
         """Payload bytes waiting (for the metrics)."""
         return self._bytes
+
+
+_REFUSED_DATA = (DataError, IntegrityError, UnicodeError, OverflowError)
+
+
+def _refused_data(exc: BaseException) -> bool:
+    """The database (or its driver) refused the data itself: the same batch would fail again."""
+    return isinstance(exc, _REFUSED_DATA) or isinstance(getattr(exc, "orig", None), _REFUSED_DATA)
 
 
 class MqttIngest:
@@ -365,9 +374,12 @@ class MqttIngest:
 
     def _commit_with_retry(self, batch: list[Message]) -> None:
         """Commit, then acknowledge. A failing batch is retried with backoff (the database may be
-        down: nothing is acknowledged meanwhile); after repeated failures it is split, and a single
-        message that still fails is stored as rejected with the error, so one poison message
-        cannot stall the stream and nothing disappears."""
+        down: nothing is acknowledged meanwhile); after repeated failures, or at once when the
+        database refuses the data itself (a constraint or a value it cannot take: retrying cannot
+        help), it is split in halves, committed in order, so a poison message is found in a few
+        steps; a single message that still fails is stored as rejected with the error. One poison
+        message cannot stall the stream, nothing disappears, and the PUBACKs keep the order the
+        messages came in (MQTT 3.1.1 §4.6)."""
         delay, attempts = 0.2, 0
         while True:
             try:
@@ -377,13 +389,16 @@ class MqttIngest:
                 self.stats["errors"] += 1
                 self.metrics.mqtt.batch_failed()
                 attempts += 1
-                log.exception("mqtt ingest: batch of %d failed; retrying in %.1fs (not acknowledged)",
-                              len(batch), delay)
-                if attempts >= 3 and len(batch) > 1:
-                    for m in batch:
-                        self._commit_with_retry([m])
+                give_up = attempts >= 3 or _refused_data(exc)
+                log.exception("mqtt ingest: batch of %d failed%s (not acknowledged)", len(batch),
+                              "; splitting it" if give_up and len(batch) > 1 else
+                              "" if give_up else f"; retrying in {delay:.1f}s")
+                if give_up and len(batch) > 1:
+                    half = len(batch) // 2
+                    self._commit_with_retry(batch[:half])
+                    self._commit_with_retry(batch[half:])
                     return
-                if attempts >= 3 and self._reject_unprocessable(batch[0], exc):
+                if give_up and self._reject_unprocessable(batch[0], exc):
                     break
                 time.sleep(delay)
                 delay = min(delay * 2, 10.0)

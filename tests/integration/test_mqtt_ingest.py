@@ -178,3 +178,36 @@ def test_sensor_status_follows_the_retained_last_will(ingest: MqttIngest, publis
     publisher.publish("coldchain/probe-1/status", "online", qos=1, retain=True)
     wait_for(lambda: status() == "online", 15, "the sensor online")
     publisher.publish("coldchain/probe-1/status", "", qos=1, retain=True)  # clear the retained message
+
+
+def test_a_batch_the_database_refuses_is_halved_until_the_poison_message_is_found(
+        db: Database, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch):
+    """A refusal of the data itself (an IntegrityError, say) is not retried with backoff: the batch is
+    split in halves, committed in order, down to the one message that fails, which is stored as rejected;
+    every message is acknowledged once, in the order it came (MQTT 3.1.1 §4.6)."""
+    from sqlalchemy.exc import IntegrityError
+
+    service = MqttIngest("mqtt://127.0.0.1:1", db, clock, "America/New_York", instance="halving")
+    batch = [Message("coldchain/probe-1/reading", b"{}", mid, 1) for mid in range(1, 2001)]
+    poison = 1234
+    tries: list[int] = []
+    committed: list[int] = []
+    rejected: list[int] = []
+    acked: list[int] = []
+
+    def process(msgs: list[Message]) -> None:
+        tries.append(len(msgs))
+        if any(m.mid == poison for m in msgs):
+            raise IntegrityError("INSERT ...", {}, Exception("value out of range"))
+        committed.extend(m.mid for m in msgs)
+
+    monkeypatch.setattr(service, "process", process)
+    monkeypatch.setattr(service, "_reject_unprocessable", lambda m, exc: rejected.append(m.mid) or True)
+    monkeypatch.setattr(service, "_acknowledge", lambda msgs: acked.extend(m.mid for m in msgs))
+    started = time.monotonic()
+    service._commit_with_retry(batch)
+    assert time.monotonic() - started < 1.0  # no backoff sleeps for data the database refuses
+    assert rejected == [poison]
+    assert committed == [m for m in range(1, 2001) if m != poison]
+    assert acked == list(range(1, 2001))
+    assert len(tries) <= 2 * 12  # halving: about two tries per level of log2(2000)
