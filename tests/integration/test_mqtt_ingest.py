@@ -119,8 +119,8 @@ def test_a_message_is_not_acknowledged_before_its_rows_are_committed(
     again = MqttIngest(mqtt_url, db, clock, "America/New_York", instance=ingest.instance)
     again.start()
     try:
-        wait_for(lambda: count(db, Reading) == 1)  # the broker sent it again to the same session
-        wait_for(lambda: again.stats["acknowledged"] == 1)
+        wait_for(lambda: count(db, Reading) == 1, 15, "the reading stored by the next process")  # sent again
+        wait_for(lambda: again.stats["acknowledged"] == 1, 15, "the next process to acknowledge it")
     finally:
         again.stop()
         release.set()
@@ -140,12 +140,12 @@ def test_the_ingest_reconnects_when_the_broker_drops_its_connection_and_goes_on_
     while not intruder.is_connected() and time.monotonic() < deadline:
         intruder.loop(0.1)
     assert intruder.is_connected()
-    wait_for(lambda: not ingest.connected())
+    wait_for(lambda: not ingest.connected(), 15, "the ingest to see the connection dropped")
     intruder.disconnect()
     intruder.loop(0.1)
-    wait_for(ingest.connected)
+    wait_for(ingest.connected, 15, "the ingest to reconnect")
     publisher.publish("coldchain/probe-1/reading", json.dumps(reading(1, 5)), qos=1)
-    wait_for(lambda: count(db, Reading) == 1)
+    wait_for(lambda: count(db, Reading) == 1, 15, "the reading after the reconnect")
 
 
 def test_bad_payloads_are_stored_as_rejected_with_a_reason_and_ingest_goes_on(
